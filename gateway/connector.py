@@ -1,0 +1,149 @@
+"""The port every backend implements: the Connector protocol, its Capabilities and its data shapes.
+
+The planner (``gateway/query/plan.py``) reads a connector's :class:`Capabilities` and
+:meth:`Connector.pushable` to decide what goes to the backend; it never asks which backend it is.
+A connector answers in gateway terms: records are plain dicts whose identifier is under ``id``,
+failures are ``gateway.errors`` classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
+
+from gateway.query.model import Condition, Filter, OrderKey
+
+__all__ = [
+    "Capabilities",
+    "Connector",
+    "EntityInfo",
+    "FieldInfo",
+    "FieldType",
+    "Page",
+    "PushedQuery",
+    "Record",
+]
+
+Record: TypeAlias = dict[str, Any]
+
+# The types the residual evaluator knows how to compare; a connector maps its own types onto these.
+FieldType: TypeAlias = Literal[
+    "string", "integer", "number", "boolean", "date", "datetime", "file", "json"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInfo:
+    name: str
+    type: FieldType = "string"
+    filterable: bool = True
+    sortable: bool = True
+    multivalued: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EntityInfo:
+    """An entity (Sugar module, Slingr entity, Data Service entity) and its fields."""
+
+    name: str
+    fields: Mapping[str, FieldInfo] = field(default_factory=dict)
+    label: str | None = None
+
+    def field(self, name: str) -> FieldInfo | None:
+        return self.fields.get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a backend can do itself, read by the planner and shown in the README's table.
+
+    Everything a backend cannot do the gateway finishes exactly (spec §3), so these are
+    promises: an operator listed in ``operators`` must give the same answer on the backend as
+    ``gateway/query/evaluate.py`` gives on the same data (null and case rules included).
+    """
+
+    operators: frozenset[str]  # gateway operators the backend evaluates with gateway semantics
+    or_groups: bool  # can evaluate an OR of AND groups across different fields
+    sort: bool  # can sort at all
+    multi_sort: bool  # can sort by several keys in one call
+    max_page: int  # the most records one call returns
+    counts: bool  # has a count call (else totalSize needs a walk)
+    native_batch: bool = False  # has a batch write call (used by /bulk)
+    batch_limit: int | None = None  # most writes in one native batch
+    case_insensitive: bool = True  # string equality, LIKE and ordering ignore case
+    nulls_first: bool = True  # in ascending order, null sorts before any value
+
+
+@dataclass(frozen=True, slots=True)
+class PushedQuery:
+    """The part of a query the backend does: its filter, its order, the fields it must return."""
+
+    filter: Filter = ()
+    order_by: tuple[OrderKey, ...] = ()
+    fields: tuple[str, ...] | None = None  # None: every field
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One backend call's records; ``more`` says whether the backend has rows after them
+    (None when it did not say)."""
+
+    records: list[Record]
+    more: bool | None = None
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """One configured source, for one set of backend credentials (one org)."""
+
+    name: str
+    capabilities: Capabilities
+
+    async def entities(self) -> list[EntityInfo]:
+        """Every entity this source exposes, with fields."""
+        ...
+
+    async def describe(self, entity: str) -> EntityInfo:
+        """One entity's fields; ``NotFound`` for an unknown entity."""
+        ...
+
+    def pushable(self, condition: Condition, field: FieldInfo | None) -> bool:
+        """Whether the backend evaluates this exact condition as the gateway would (operator,
+        field type and value checked); called only for operators in ``capabilities``."""
+        ...
+
+    async def query(self, entity: str, pushed: PushedQuery, offset: int, limit: int) -> Page:
+        """Records ``offset`` .. ``offset+limit`` of the pushed query; ``limit`` is at most
+        ``capabilities.max_page``."""
+        ...
+
+    async def count(self, entity: str, filter: Filter) -> int:
+        """How many records match the pushed filter (only if ``capabilities.counts``)."""
+        ...
+
+    async def get(self, entity: str, record_id: str, fields: tuple[str, ...] | None) -> Record:
+        """One record; ``NotFound`` when it does not exist."""
+        ...
+
+    async def create(self, entity: str, data: Record) -> Record:
+        """Create a record and return it as stored, with its new ``id``."""
+        ...
+
+    async def update(
+        self, entity: str, record_id: str, data: Record, version: str | None
+    ) -> Record:
+        """Change the given fields; ``version`` enables optimistic locking (``Conflict``)."""
+        ...
+
+    async def delete(self, entity: str, record_id: str) -> None:
+        """Delete one record; ``NotFound`` when it does not exist."""
+        ...
+
+    async def check(self) -> None:
+        """Readiness: prove the backend answers and our credentials work."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what this connector owns (not the shared session)."""
+        ...

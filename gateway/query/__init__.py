@@ -1,0 +1,1 @@
+"""Normalized queries: model, parsing, planning, evaluation and paging."""
