@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
 from types import MappingProxyType
@@ -38,7 +38,7 @@ class ConnectorType:
     # (source name, validated config, the source's pooled session, upstream context) -> Connector
     factory: Callable[[str, Any, aiohttp.ClientSession, UpstreamContext], Connector]
     # Rules shown in the README's capability table, one line per operator or feature.
-    notes: Mapping[str, str] = MappingProxyType({})
+    notes: Mapping[str, str] = field(default_factory=dict)
 
 
 def _load(ref: str) -> ConnectorType:
