@@ -39,6 +39,17 @@ class ConnectorType:
     factory: Callable[[str, Any, aiohttp.ClientSession, UpstreamContext], Connector]
     # Rules shown in the README's capability table, one line per operator or feature.
     notes: Mapping[str, str] = field(default_factory=dict)
+    # Import string of a zero-argument-safe factory ``(user, password) -> aiohttp web.Application``
+    # for ``gateway emulator NAME`` and ``gateway demo``; the emulator shares no code with gateway/.
+    emulator: str | None = None
+    # What ``gateway emulator NAME`` prints as its defaults (base path, credentials).
+    emulator_banner: str = ""
+
+    def load_emulator(self) -> Callable[..., Any]:
+        if self.emulator is None:
+            raise LookupError(f"source type {self.name!r} has no emulator")
+        module, _, attr = self.emulator.partition(":")
+        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
 
 
 def _load(ref: str) -> ConnectorType:

@@ -14,4 +14,10 @@ def _factory(*args: Any) -> Any:  # replaced by the connector module (work in pr
     raise NotImplementedError
 
 
-CONNECTOR_TYPE = ConnectorType(name="sugarcrm", config_model=SugarSource, factory=_factory)
+CONNECTOR_TYPE = ConnectorType(
+    name="sugarcrm",
+    config_model=SugarSource,
+    factory=_factory,
+    emulator="connectors.sugarcrm.emulator:create_app",
+    emulator_banner="SugarCRM v10 under /rest/v10, user admin / admin, client id sugar",
+)
