@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from gateway.observability.metrics import Metrics
 from gateway.observability.redact import Redactor
 
-__all__ = ["UpstreamContext"]
+__all__ = ["CALL_STATS", "CallStats", "UpstreamContext", "record_call"]
 
 
 @dataclass(frozen=True)
@@ -18,3 +19,23 @@ class UpstreamContext:
     retries: int  # extra attempts, only for calls that are safe to repeat
     metrics: Metrics = field(default_factory=Metrics)
     redactor: Redactor = field(default_factory=Redactor)
+
+
+@dataclass
+class CallStats:
+    """Backend calls made while serving one gateway request (for the access log line)."""
+
+    calls: int = 0
+    seconds: float = 0.0
+
+
+# Set by the request-context middleware for each inbound request; read by the access log.
+CALL_STATS: ContextVar[CallStats | None] = ContextVar("gateway_call_stats", default=None)
+
+
+def record_call(seconds: float) -> None:
+    """Count one backend attempt against the current inbound request, if any."""
+    stats = CALL_STATS.get()
+    if stats is not None:
+        stats.calls += 1
+        stats.seconds += seconds
