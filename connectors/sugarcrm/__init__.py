@@ -1,23 +1,19 @@
-"""SugarCRM v10 connector."""
+"""SugarCRM v10 connector: its ConnectorType for the registry."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from connectors.sugarcrm.config import SugarSource
+from connectors.sugarcrm.connector import SugarConnector
+from connectors.sugarcrm.query import NOTES
 from gateway.registry import ConnectorType
 
-__all__ = ["CONNECTOR_TYPE"]
-
-
-def _factory(*args: Any) -> Any:  # replaced by the connector module (work in progress)
-    raise NotImplementedError
-
+__all__ = ["CONNECTOR_TYPE", "SugarConnector"]
 
 CONNECTOR_TYPE = ConnectorType(
     name="sugarcrm",
     config_model=SugarSource,
-    factory=_factory,
+    factory=SugarConnector,
+    notes=NOTES,
     emulator="connectors.sugarcrm.emulator:create_app",
     emulator_banner="SugarCRM v10 under /rest/v10, user admin / admin, client id sugar",
 )

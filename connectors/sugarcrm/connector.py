@@ -1,0 +1,209 @@
+"""SugarConnector: the Connector protocol for SugarCRM v10, assembled from this package's parts."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import Any
+
+import aiohttp
+from cachetools import TTLCache
+
+from connectors.sugarcrm.auth import SugarTokenSource, auth_header
+from connectors.sugarcrm.client import SugarClient
+from connectors.sugarcrm.config import SugarSource
+from connectors.sugarcrm.errors import classify
+from connectors.sugarcrm.metadata import entity_from_config, entity_from_metadata
+from connectors.sugarcrm.query import capabilities, order_by, pushable, to_filter
+from gateway.connector import EntityInfo, FieldInfo, Page, PushedQuery, Record
+from gateway.errors import BackendFailure, GatewayError, NotFound, SourceInfo
+from gateway.query.model import Condition, Filter
+from gateway.upstream.client import Upstream
+from gateway.upstream.context import UpstreamContext
+from gateway.upstream.retry import RetryPolicy
+from gateway.upstream.tokens import TokenCache
+
+__all__ = ["NOISE_FIELDS", "SugarConnector"]
+
+# Sugar adds these to every record; shown only when asked for by name.
+NOISE_FIELDS = frozenset(
+    {"_acl", "_module", "locked_fields", "my_favorite", "following", "_erased_fields"}
+)
+_METADATA_TTL = 300.0
+
+
+def present(record: dict[str, Any], fields: tuple[str, ...] | None) -> Record:
+    """A Sugar record as the gateway shows it: ``id`` always, asked fields, no Sugar noise."""
+    if fields is None:
+        return {k: v for k, v in record.items() if k not in NOISE_FIELDS}
+    keep = {"id", *fields}
+    return {k: v for k, v in record.items() if k in keep}
+
+
+class SugarConnector:
+    """One Sugar source for one set of credentials; does not own the shared session."""
+
+    def __init__(
+        self,
+        name: str,
+        config: SugarSource,
+        session: aiohttp.ClientSession,
+        ctx: UpstreamContext,
+        *,
+        policy: RetryPolicy | None = None,
+        token_skew: float = 60.0,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.capabilities = capabilities(config.maxPerCall)
+        self._upstream = Upstream(session, ctx, partial(classify, name), policy=policy)
+        self._auth = SugarTokenSource(self._upstream, config)
+        self._tokens = TokenCache(self._auth, ctx, skew=token_skew)
+        self._upstream.use_auth(self._tokens, auth_header)
+        self._client = SugarClient(self._upstream, config.base_url)
+        self._meta: TTLCache[str, EntityInfo] = TTLCache(maxsize=512, ttl=_METADATA_TTL)
+        ctx.redactor.add(config.auth.password.get_secret_value())
+        ctx.redactor.add(config.auth.clientSecret.get_secret_value())
+
+    # -- discovery ---------------------------------------------------------------------------
+
+    def _unknown_entity(self, entity: str, source: SourceInfo | None = None) -> NotFound:
+        return NotFound(
+            f"Entity {entity} was not found in {self.name}",
+            params={"source": self.name, "entity": entity}, source=source,
+        )
+
+    def _check_entity(self, entity: str) -> None:
+        if self.config.entities is not None and entity not in self.config.entities:
+            raise self._unknown_entity(entity)
+
+    async def describe(self, entity: str) -> EntityInfo:
+        """Fields from Sugar's metadata (5 min cache), overridden by the config's."""
+        self._check_entity(entity)
+        cached = self._meta.get(entity)
+        if cached is not None:
+            return cached
+        configured = self.config.entities.get(entity) if self.config.entities else None
+        try:
+            modules = await self._client.metadata(entity)
+        except NotFound:
+            if configured is None:
+                raise self._unknown_entity(entity) from None
+            modules = {}  # no metadata endpoint: the config describes the entity
+        meta = modules.get(entity)
+        if isinstance(meta, dict):
+            info = entity_from_metadata(entity, meta)
+            if configured is not None:
+                info = entity_from_config(entity, configured, info)
+        elif configured is not None:
+            info = entity_from_config(entity, configured)
+        else:
+            raise self._unknown_entity(entity)
+        self._meta[entity] = info
+        return info
+
+    async def entities(self) -> list[EntityInfo]:
+        if self.config.entities is not None:
+            return [await self.describe(name) for name in self.config.entities]
+        modules = await self._client.metadata(None)
+        found = []
+        for name, meta in sorted(modules.items()):
+            if isinstance(meta, dict):
+                info = entity_from_metadata(name, meta)
+                self._meta[name] = info
+                found.append(info)
+        return found
+
+    def pushable(self, condition: Condition, field: FieldInfo | None) -> bool:
+        return pushable(condition, field)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def query(self, entity: str, pushed: PushedQuery, offset: int, limit: int) -> Page:
+        if limit <= 0:
+            return Page([], more=None)  # Sugar reads max_num 0 as 20 and negative as "all"
+        info = await self.describe(entity)
+        body: dict[str, Any] = {"max_num": min(limit, self.capabilities.max_page), "offset": offset}
+        flt = to_filter(pushed.filter, info.fields)
+        if flt:
+            body["filter"] = flt
+        ob = order_by(pushed.order_by)
+        if ob:
+            body["order_by"] = ob
+        if pushed.fields is not None:
+            body["fields"] = list(dict.fromkeys(["id", *pushed.fields]))
+        records, nxt = await self._client.filter(entity, body)
+        if nxt != -1 and nxt <= offset:
+            raise BackendFailure(
+                f"{self.name}: SugarCRM paging offset {nxt} does not advance past {offset}",
+                sent=True, source=SourceInfo(self.name, 200, "paging_loop"),
+            )
+        return Page([present(r, pushed.fields) for r in records], more=nxt != -1)
+
+    async def count(self, entity: str, filter: Filter) -> int:
+        info = await self.describe(entity)
+        return await self._client.count(entity, to_filter(filter, info.fields))
+
+    def _not_found(self, entity: str, record_id: str, exc: NotFound) -> NotFound:
+        if exc.source is not None and exc.source.error == "no_method":
+            return self._unknown_entity(entity, exc.source)
+        return NotFound(
+            f"Record {record_id} was not found in {self.name}/{entity}",
+            params={"source": self.name, "entity": entity, "id": record_id}, source=exc.source,
+        )
+
+    async def get(self, entity: str, record_id: str, fields: tuple[str, ...] | None) -> Record:
+        self._check_entity(entity)
+        asked = list(dict.fromkeys(["id", *fields])) if fields is not None else None
+        try:
+            record = await self._client.get(entity, record_id, asked)
+        except NotFound as exc:
+            raise self._not_found(entity, record_id, exc) from None
+        return present(record, fields)
+
+    # -- writes (never repeated unless provably unsent) -------------------------------------
+
+    async def create(self, entity: str, data: Record) -> Record:
+        self._check_entity(entity)
+        try:
+            record = await self._client.create(entity, dict(data))
+        except NotFound as exc:
+            raise self._unknown_entity(entity, exc.source) from None
+        return present(record, None)
+
+    async def update(
+        self, entity: str, record_id: str, data: Record, version: str | None
+    ) -> Record:
+        self._check_entity(entity)
+        body = dict(data)
+        if body.get("id") == record_id:
+            del body["id"]  # Sugar refuses only a different id; the same one is noise
+        try:
+            record = await self._client.update(entity, record_id, body, version)
+        except NotFound as exc:
+            raise self._not_found(entity, record_id, exc) from None
+        return present(record, None)
+
+    async def delete(self, entity: str, record_id: str) -> None:
+        self._check_entity(entity)
+        try:
+            await self._client.delete(entity, record_id)
+        except NotFound as exc:
+            raise self._not_found(entity, record_id, exc) from None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def check(self) -> None:
+        await self._tokens.get()
+        await self._client.ping()
+
+    async def aclose(self) -> None:
+        """End our Sugar session (frees the user's per-platform slot); the session is shared."""
+        token = self._tokens.clear()
+        if token is None:
+            return
+        try:
+            async with asyncio.timeout(min(5.0, self._upstream.ctx.timeout)):
+                await self._auth.logout(token)
+        except (GatewayError, TimeoutError):
+            pass  # the token expires by itself; closing must not fail

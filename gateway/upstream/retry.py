@@ -1,0 +1,61 @@
+"""What may be repeated (never sent, or a read), backoff with full jitter, Retry-After."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+from gateway.errors import BackendFailure
+
+__all__ = ["RetryPolicy", "parse_retry_after"]
+
+# A read may be repeated after these answers; 501 means "never going to work".
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504}) | frozenset(range(505, 600))
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    wall = time.time() if now is None else now
+    return max(0.0, when.timestamp() - wall)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """When a failed attempt may be repeated and how long to wait first.
+
+    ``safe`` marks a call whose repetition cannot change the backend twice (a read, whatever its
+    HTTP method). Writes are repeated only when the failure proves they never left.
+    """
+
+    base: float = 0.2  # first backoff ceiling, doubled per attempt
+    cap: float = 5.0  # largest backoff
+    retry_after_cap: float = 30.0  # a longer Retry-After is not waited for: the error goes out
+
+    def may_retry_error(self, exc: BackendFailure, *, safe: bool) -> bool:
+        """A transport failure (already mapped by ``map_errors``)."""
+        if exc.sent is False:
+            return True
+        return safe
+
+    def may_retry_status(self, status: int, *, safe: bool) -> bool:
+        return safe and status in _RETRY_STATUSES
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float | None:
+        """Seconds before attempt ``attempt + 1`` (attempt counts from 0); None: do not retry."""
+        if retry_after is not None:
+            return retry_after if retry_after <= self.retry_after_cap else None
+        # Full jitter (AWS architecture blog): spreads many clients' retries apart.
+        return random.uniform(0.0, min(self.cap, self.base * (2**attempt)))

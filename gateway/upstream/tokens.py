@@ -1,0 +1,123 @@
+"""TokenCache: single-flight acquire/renew of one credential's token, expiry skew, renew on 401."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from gateway.errors import BackendAuthFailed
+from gateway.upstream.context import UpstreamContext
+
+__all__ = ["Token", "TokenCache", "TokenSource"]
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """An access token; ``expires_at`` is on the cache's clock (monotonic seconds)."""
+
+    access: str
+    expires_at: float
+    lifetime: float
+    refresh: str | None = None
+
+
+class TokenSource(Protocol):
+    """Where a backend's tokens come from (the connector's auth module)."""
+
+    async def login(self) -> Token:
+        """A fresh token from the configured credentials; ``BackendAuthFailed`` if refused."""
+        ...
+
+    async def refresh(self, token: Token) -> Token:
+        """A new token from ``token.refresh``; ``BackendAuthFailed`` if that is refused."""
+        ...
+
+
+class TokenCache:
+    """One credential's current token, renewed by at most one task at a time.
+
+    Callers that find the token stale or refused wait on one lock; the first renews, the rest
+    see that the token changed while they waited and reuse it, so N concurrent calls with an
+    expired token cost one token call.
+    """
+
+    def __init__(
+        self,
+        source: TokenSource,
+        ctx: UpstreamContext,
+        *,
+        skew: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
+        self._ctx = ctx
+        self._skew = skew
+        self._clock = clock
+        self._token: Token | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def current(self) -> Token | None:
+        return self._token
+
+    def _fresh(self, token: Token | None) -> bool:
+        if token is None:
+            return False
+        # Renew a little before expiry so a call is never sent with a token about to die.
+        margin = min(self._skew, token.lifetime * 0.1)
+        return self._clock() < token.expires_at - margin
+
+    async def get(self) -> Token:
+        """A token valid for a while yet, renewing (once for all waiters) when needed."""
+        token = self._token
+        if self._fresh(token):
+            assert token is not None
+            return token
+        async with self._lock:
+            if self._fresh(self._token):  # someone renewed while we waited
+                assert self._token is not None
+                return self._token
+            self._token = await self._renew(self._token)
+            return self._token
+
+    async def invalidate(self, failed: Token) -> Token:
+        """The backend refused ``failed``: renew unless another task already did."""
+        async with self._lock:
+            if self._token is not None and self._token is not failed:
+                return self._token
+            self._token = await self._renew(failed)
+            return self._token
+
+    def clear(self) -> Token | None:
+        """Forget the token (on close); returns it so the caller may revoke it."""
+        token, self._token = self._token, None
+        return token
+
+    async def _renew(self, old: Token | None) -> Token:
+        if old is not None and old.refresh:
+            try:
+                token = await self._fetch("refresh", self._source.refresh(old))
+            except BackendAuthFailed:
+                # A used, expired or evicted refresh token: start a new session instead.
+                token = await self._fetch("login", self._source.login())
+        else:
+            token = await self._fetch("login", self._source.login())
+        self._ctx.redactor.add(token.access)
+        self._ctx.redactor.add(token.refresh)
+        return token
+
+    async def _fetch(self, kind: str, call: Awaitable[Token]) -> Token:
+        counter = self._ctx.metrics.token_fetches
+        try:
+            token = await call
+        except BackendAuthFailed:
+            counter.labels(self._ctx.source, kind, "refused").inc()
+            raise
+        except Exception:
+            counter.labels(self._ctx.source, kind, "error").inc()
+            raise
+        counter.labels(self._ctx.source, kind, "ok").inc()
+        return token
