@@ -1,0 +1,267 @@
+"""The gateway's YAML as strict, frozen pydantic models; each source checked by its type's model."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+
+from gateway.config.base import SourceBase, StrictModel
+from gateway.registry import connector_types
+
+__all__ = [
+    "ALL_ORGS",
+    "Consumer",
+    "GatewayConfig",
+    "OrgConfig",
+    "OrgSource",
+    "ServerConfig",
+    "SourceConfig",
+    "error_reason",
+]
+
+ALL_ORGS = "*"
+SOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
+
+Loc = tuple[str | int, ...]
+
+
+def _problem(reason: str) -> PydanticCustomError:
+    # The reason goes in as context, not as the template, so braces in it ("${VAR}") stay literal.
+    return PydanticCustomError("config", "{reason}", {"reason": reason})
+
+
+def error_reason(err: ErrorDetails) -> str:
+    """A pydantic error in the words a config author needs."""
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (a typo?)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "value_error" and "ctx" in err:
+        return str(err["ctx"].get("error", err["msg"]))
+    return err["msg"]
+
+
+def _invalid(problems: Sequence[tuple[Loc, str]]) -> ValidationError:
+    """Errors at chosen key paths; pydantic prefixes them with where the validator runs."""
+    return ValidationError.from_exception_data(
+        "GatewayConfig",
+        [InitErrorDetails(type=_problem(reason), loc=loc, input=None) for loc, reason in problems],
+    )
+
+
+class ServerConfig(StrictModel):
+    host: str = "0.0.0.0"
+    port: int = Field(8080, ge=0, le=65535)
+    maxPageSize: int = Field(1000, ge=1000, description="largest pageSize a consumer may ask")
+    maxBulkRequests: int = Field(1000, ge=1, description="entries in one POST /v1/bulk")
+    maxBodyBytes: int = Field(10_485_760, ge=1, description="largest request body, in bytes")
+    maxScanRecords: int = Field(
+        100_000,
+        ge=1,
+        description="records the gateway may walk to finish a query exactly (residual filters)",
+    )
+    readyTimeout: float = Field(5.0, gt=0, description="seconds /readyz waits for each backend")
+    logLevel: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("logLevel", mode="before")
+    @classmethod
+    def _lowercase_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+
+class Consumer(StrictModel):
+    """A downstream app: its API key (plain or as SHA-256), the orgs and sources it may use."""
+
+    name: str = Field(min_length=1)
+    apiKey: SecretStr | None = None
+    apiKeySha256: str | None = Field(None, description="hex SHA-256 of the key")
+    orgs: list[Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1, description='orgs this consumer may act for; "*" means every org'
+    )
+    sources: list[str] | None = Field(None, description="sources it may use; default: all")
+
+    @field_validator("apiKey")
+    @classmethod
+    def _key_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty key (say, from ${KEY:-}) would let an empty bearer token in.
+        if value is not None and not value.get_secret_value().strip():
+            raise _problem("must not be empty")
+        return value
+
+    @field_validator("apiKeySha256")
+    @classmethod
+    def _hex_digest(cls, value: str | None) -> str | None:
+        if value is not None and not SHA256_HEX.match(value):
+            raise _problem("must be 64 hexadecimal characters (the SHA-256 of the key)")
+        return None if value is None else value.lower()
+
+    @model_validator(mode="after")
+    def _one_key(self) -> Self:
+        if (self.apiKey is None) == (self.apiKeySha256 is None):
+            raise _problem("give exactly one of apiKey or apiKeySha256")
+        return self
+
+    @property
+    def key_sha256(self) -> str:
+        """Hex SHA-256 of the key, whichever way the config gave it."""
+        if self.apiKey is not None:
+            return hashlib.sha256(self.apiKey.get_secret_value().encode()).hexdigest()
+        assert self.apiKeySha256 is not None  # guaranteed by _one_key
+        return self.apiKeySha256
+
+    def allows_org(self, org: str) -> bool:
+        return ALL_ORGS in self.orgs or org in self.orgs
+
+    def allows_source(self, source: str) -> bool:
+        return self.sources is None or source in self.sources
+
+
+class OrgSource(StrictModel):
+    """One org's override of a source: auth keys replace the source's own, key by key."""
+
+    auth: dict[str, Any] = Field(default_factory=dict)
+
+
+class OrgConfig(StrictModel):
+    sources: dict[str, OrgSource] = Field(default_factory=dict)
+
+
+def _validate_source(value: Any) -> SourceBase:
+    """Pick the source's model by its ``type`` from the registry (a discriminated union)."""
+    if isinstance(value, SourceBase):
+        return value
+    if not isinstance(value, dict):
+        raise _problem("a source must be a mapping with a `type` key")
+    types = connector_types()
+    known = ", ".join(sorted(types)) or "none"
+    kind = value.get("type")
+    if kind is None:
+        raise _invalid([(("type",), f"required key is missing (known source types: {known})")])
+    if not isinstance(kind, str) or kind not in types:
+        raise _invalid([(("type",), f"unknown source type {kind!r} (known: {known})")])
+    return types[kind].config_model.model_validate(value)
+
+
+# The union of every registered connector's config model, discriminated on ``type``; built from
+# the registry at validation time so third-party connectors need no change here.
+SourceConfig = Annotated[SourceBase, PlainValidator(_validate_source)]
+
+
+def _merge_auth(base: SourceBase, override: OrgSource) -> SourceBase:
+    """The source's config with an org's auth keys laid over its own (validated)."""
+    auth = getattr(base, "auth", None)
+    if not isinstance(auth, BaseModel):
+        raise _invalid([(("auth",), f"source type {base.type!r} takes no auth")])
+    data = base.model_dump()
+    data["auth"] = {**auth.model_dump(), **override.auth}
+    return type(base).model_validate(data)
+
+
+def _collect_secrets(value: Any, out: list[str]) -> None:
+    if isinstance(value, SecretStr):
+        secret = value.get_secret_value()
+        if secret and secret not in out:
+            out.append(secret)
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _collect_secrets(getattr(value, name), out)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_secrets(item, out)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _collect_secrets(item, out)
+
+
+class GatewayConfig(StrictModel):
+    """The whole config file, parsed once at startup and passed down."""
+
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    consumers: list[Consumer] = Field(min_length=1)
+    sources: dict[str, SourceConfig] = Field(min_length=1)
+    orgs: dict[str, OrgConfig] = Field(default_factory=dict)
+
+    # (org, source) -> that source's config with the org's auth merged in
+    _merged: dict[tuple[str, str], SourceBase] = PrivateAttr(default_factory=dict)
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, sources: dict[str, SourceBase]) -> dict[str, SourceBase]:
+        bad = [name for name in sources if not SOURCE_NAME.match(name)]
+        if bad:
+            raise _invalid(
+                [((n,), "a source name may use only letters, digits, '_' and '-'") for n in bad]
+            )
+        return sources
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Self:
+        problems: list[tuple[Loc, str]] = []
+        names: dict[str, int] = {}
+        digests: dict[str, int] = {}
+        for i, consumer in enumerate(self.consumers):
+            if consumer.name in names:
+                problems.append(
+                    (("consumers", i, "name"), f"duplicate consumer name {consumer.name!r}")
+                )
+            names.setdefault(consumer.name, i)
+            field = "apiKey" if consumer.apiKey is not None else "apiKeySha256"
+            first = digests.setdefault(consumer.key_sha256, i)
+            if first != i:
+                problems.append((("consumers", i, field), f"same API key as consumers[{first}]"))
+            for j, source in enumerate(consumer.sources or ()):
+                if source not in self.sources:
+                    problems.append((("consumers", i, "sources", j), f"no source named {source!r}"))
+        for org, org_config in self.orgs.items():
+            for name, override in org_config.sources.items():
+                loc: Loc = ("orgs", org, "sources", name)
+                if name not in self.sources:
+                    known = ", ".join(sorted(self.sources))
+                    problems.append((loc, f"no source named {name!r} (sources: {known})"))
+                    continue
+                try:
+                    self._merged[org, name] = _merge_auth(self.sources[name], override)
+                except ValidationError as exc:
+                    problems.extend(
+                        ((*loc, *err["loc"]), error_reason(err))
+                        for err in exc.errors(include_url=False, include_input=False)
+                    )
+        if problems:
+            raise _invalid(problems)
+        return self
+
+    def source_config(self, name: str, org: str | None = None) -> SourceBase:
+        """The source's config as ``org`` sees it (its own auth merged in); KeyError if unknown."""
+        base = self.sources[name]
+        if org is None or name not in (org_config := self.orgs.get(org, OrgConfig())).sources:
+            return base
+        merged = self._merged.get((org, name))
+        if merged is None:
+            merged = self._merged[org, name] = _merge_auth(base, org_config.sources[name])
+        return merged
+
+    def secrets(self) -> list[str]:
+        """Every secret value in the config (API keys, passwords, client secrets), for redaction."""
+        found: list[str] = []
+        _collect_secrets(self.consumers, found)
+        _collect_secrets(self.sources, found)
+        for org, org_config in self.orgs.items():
+            for name in org_config.sources:
+                _collect_secrets(self.source_config(name, org), found)
+        return found
