@@ -1,0 +1,333 @@
+"""Residual semantics: how the gateway itself matches and orders records (the one definition).
+
+Every connector promises that what it evaluates on the backend gives the same answer as this
+module (``Capabilities``); whatever a backend cannot do is finished here, so these rules ARE the
+Records API.
+
+Matching (``matches``)
+    * A filter is an OR of groups, a group an AND of conditions; an empty filter matches all.
+    * A missing key, ``None`` and an empty list are null. The empty string is a value, not null.
+    * The condition value is coerced to the field's type (``coerce``): integer and number compare
+      as exact decimals ("10" > "9"); boolean accepts true/false/1/0; date is ``YYYY-MM-DD``;
+      datetime is ISO 8601, offset-aware, a naive value being UTC. Without field metadata the
+      type is taken from the record's value (a JSON number compares numerically, else a string).
+    * A date-only value against a datetime field means that UTC day: ``==`` within the day,
+      ``>`` after the day, ``>=`` from the day's start, ``<`` before the day, ``<=`` through the
+      day's end.
+    * Strings compare case-insensitively (Unicode casefold) when the source is case-insensitive.
+    * ``==``, ``>``, ``>=``, ``<``, ``<=``, ``in`` and contains/startsWith/endsWith are false on
+      null; ``!=``, ``notIn`` and ``isNotNull`` are the exact complements of ``==``, ``in`` and
+      ``isNull``, so a null field matches ``!=`` and ``notIn``.
+    * contains/startsWith/endsWith are literal (no wildcards) and apply to the string form of the
+      value (numbers as written in JSON, booleans as ``true``/``false``).
+    * A record value that cannot be read as the field's type (``"abc"`` in an integer field)
+      equals nothing but its own string form and is never greater or less than anything.
+    * A list-valued field matches a positive operator when any element does; the negative
+      operators stay complements (``!= x`` holds when no element equals x).
+
+Ordering (``sort_key``)
+    * Ascending: nulls first when the source sorts nulls first, else last; descending is the
+      exact reverse of ascending (so nulls flip ends).
+    * Numbers numerically, strings casefolded (then by the raw string, so the order is total),
+      booleans false < true, dates and datetimes by instant (a date-only value in a datetime
+      field is that day's UTC midnight).
+    * Values that cannot be read as the field's type sort after the typed ones by their string
+      form; mixed values never raise.
+    * Every order ends with the record ``id`` ascending, which makes paging stable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+
+from gateway.connector import EntityInfo, FieldInfo, FieldType, Record
+from gateway.query.model import NEGATIVE_OPERATORS, Condition, Filter, OrderKey, Scalar
+
+__all__ = ["coerce", "field_info", "is_null", "matches", "sort_key", "text"]
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0"})
+_POSITIVE = {"!=": "==", "notIn": "in", "isNotNull": "isNull"}
+_TEXT_OPS = frozenset({"contains", "startsWith", "endsWith"})
+_STRINGY: frozenset[str] = frozenset({"string", "file", "json"})
+_DAY = timedelta(days=1)
+
+
+def field_info(entity: EntityInfo | None, name: str) -> FieldInfo | None:
+    """The field's metadata, or None when the entity does not describe it."""
+    return entity.field(name) if entity is not None else None
+
+
+def is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, list | tuple) and len(value) == 0)
+
+
+def text(value: Any) -> str:
+    """The string form of a value, as it would be written in JSON (strings unquoted)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return str(value)
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        value = repr(value)
+    if isinstance(value, Decimal):
+        value = str(value)
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:  # pragma: no cover - the pattern already rules it out
+            pass
+    raise ValueError(f"{value!r} is not a number")
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    raise ValueError(f"{value!r} is not a boolean")
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _DATE.fullmatch(value.strip()):
+        return date.fromisoformat(value.strip())
+    raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+
+
+def _datetime(value: Any) -> datetime | date:
+    """An aware datetime, or a ``date`` for a date-only value (the UTC day)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        s = value.strip()
+        if _DATE.fullmatch(s):
+            return date.fromisoformat(s)
+        if len(s) >= 11 and _DATE.match(s):
+            parsed = datetime.fromisoformat(s)  # ValueError on garbage
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    raise ValueError(f"{value!r} is not an ISO 8601 datetime")
+
+
+def coerce(value: Any, field_type: FieldType) -> Any:
+    """``value`` as a comparable value of ``field_type``; ``ValueError`` when it is not one.
+
+    integer/number → Decimal (integer must be integral); boolean → bool; date → date;
+    datetime → aware datetime, or a date for a date-only value; other types → the string form.
+    """
+    if value is None:
+        return None
+    if field_type in ("integer", "number"):
+        number = _decimal(value)
+        if field_type == "integer" and number != number.to_integral_value():
+            raise ValueError(f"{value!r} is not an integer")
+        return number
+    if field_type == "boolean":
+        return _boolean(value)
+    if field_type == "date":
+        return _date(value)
+    if field_type == "datetime":
+        return _datetime(value)
+    return text(value)
+
+
+def _infer(value: Any) -> FieldType:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float | Decimal):
+        return "number"
+    return "string"
+
+
+def _instant(value: datetime | date) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _fold(value: str, ci: bool) -> str:
+    return value.casefold() if ci else value
+
+
+def _relate(raw: Any, op: str, wanted: Scalar, ftype: FieldType | None, ci: bool) -> bool:
+    """One non-null record value against one condition value, for ==, >, >=, <, <=."""
+    if wanted is None:
+        return False
+    kind = ftype or _infer(raw)
+    try:
+        have, want = coerce(raw, kind), coerce(wanted, kind)
+    except (ValueError, TypeError):
+        return op == "==" and _fold(text(raw), ci) == _fold(text(wanted), ci)
+    if kind == "datetime":
+        have = _instant(have)
+        if not isinstance(want, datetime):  # a date-only value: the whole UTC day
+            start = _instant(want)
+            end = start + _DAY
+            return {
+                "==": start <= have < end,
+                ">": have >= end,
+                ">=": have >= start,
+                "<": have < start,
+                "<=": have < end,
+            }[op]
+    elif kind in _STRINGY:
+        have, want = _fold(have, ci), _fold(want, ci)
+    if op == "==":
+        return bool(have == want)
+    if op == ">":
+        return bool(have > want)
+    if op == ">=":
+        return bool(have >= want)
+    if op == "<":
+        return bool(have < want)
+    return bool(have <= want)
+
+
+def _element(raw: Any, op: str, value: Any, ftype: FieldType | None, ci: bool) -> bool:
+    if op in _TEXT_OPS:
+        hay, needle = _fold(text(raw), ci), _fold(text(value), ci)
+        if op == "contains":
+            return needle in hay
+        if op == "startsWith":
+            return hay.startswith(needle)
+        return hay.endswith(needle)
+    if op == "in":
+        items = value if isinstance(value, tuple | list) else (value,)
+        return any(_relate(raw, "==", item, ftype, ci) for item in items)
+    return _relate(raw, op, value, ftype, ci)
+
+
+def _positive(raw: Any, op: str, value: Any, info: FieldInfo | None, ci: bool) -> bool:
+    if op == "isNull":
+        return is_null(raw)
+    if is_null(raw):
+        return False
+    ftype = info.type if info is not None else None
+    if isinstance(raw, list | tuple) and ftype != "json":
+        return any(v is not None and _element(v, op, value, ftype, ci) for v in raw)
+    return _element(raw, op, value, ftype, ci)
+
+
+def _condition(record: Record, cond: Condition, entity: EntityInfo | None, ci: bool) -> bool:
+    op = _POSITIVE.get(cond.operator, cond.operator)
+    hit = _positive(record.get(cond.field), op, cond.value, field_info(entity, cond.field), ci)
+    return not hit if cond.operator in NEGATIVE_OPERATORS else hit
+
+
+def matches(
+    record: Record, filter: Filter, entity: EntityInfo | None, *, case_insensitive: bool = True
+) -> bool:
+    """Whether ``record`` matches ``filter`` (OR of AND groups; ``()`` matches every record)."""
+    if not filter:
+        return True
+    return any(
+        all(_condition(record, c, entity, case_insensitive) for c in group.conditions)
+        for group in filter
+    )
+
+
+# Sort components are (class, payload) tuples: the class keeps values of different kinds apart so
+# a comparison never meets two incomparable payloads, whatever the data holds.
+_NUMBER_CLASS, _BOOL_CLASS, _STRING_CLASS, _TIME_CLASS = 1, 2, 3, 4
+_UNTYPED_CLASS, _LIST_CLASS = 6, 7
+_NULL_FIRST, _NULL_LAST = 0, 9
+
+
+def _component(value: Any, ftype: FieldType | None, ci: bool, nulls_first: bool) -> tuple[Any, ...]:
+    if is_null(value):
+        return (_NULL_FIRST if nulls_first else _NULL_LAST,)
+    if isinstance(value, list | tuple) and ftype != "json":
+        return (_LIST_CLASS, tuple(_component(v, ftype, ci, nulls_first) for v in value))
+    kind = ftype or _infer(value)
+    try:
+        typed = coerce(value, kind)
+    except (ValueError, TypeError):
+        raw = text(value)
+        return (_UNTYPED_CLASS, _fold(raw, ci), raw)
+    if kind in ("integer", "number"):
+        return (_NUMBER_CLASS, typed)
+    if kind == "boolean":
+        return (_BOOL_CLASS, int(typed))
+    if kind == "date":
+        return (_TIME_CLASS, typed)
+    if kind == "datetime":
+        return (_TIME_CLASS, _instant(typed))
+    return (_STRING_CLASS, _fold(typed, ci), typed)
+
+
+class _Descending:
+    """Reverses the order of the component it wraps."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: tuple[Any, ...]) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __lt__(self, other: _Descending) -> bool:
+        return bool(other.value < self.value)
+
+    def __gt__(self, other: _Descending) -> bool:
+        return bool(other.value > self.value)
+
+
+def sort_key(
+    order_by: Sequence[OrderKey],
+    entity: EntityInfo | None,
+    *,
+    case_insensitive: bool = True,
+    nulls_first: bool = True,
+) -> Callable[[Record], tuple[Any, ...]]:
+    """A key function ordering records by ``order_by``, then by ``id`` ascending."""
+    keys = [*order_by, OrderKey("id")]
+    types = [
+        info.type if (info := field_info(entity, k.field)) is not None else None for k in keys
+    ]
+
+    def key(record: Record) -> tuple[Any, ...]:
+        parts: list[Any] = []
+        for k, ftype in zip(keys, types, strict=True):
+            part = _component(record.get(k.field), ftype, case_insensitive, nulls_first)
+            parts.append(_Descending(part) if k.descending else part)
+        return tuple(parts)
+
+    return key

@@ -1,0 +1,230 @@
+"""Run a planned Query against a Connector: fetch in backend-sized calls, finish, page, project.
+
+``window``: only the asked page is fetched, in calls of at most ``caps.max_page`` run with bounded
+concurrency, while ``count`` gives totalSize (a backend without counts is walked instead).
+``scan``: every record of the pushed (superset) query is walked, deduplicated by id, filtered by
+the residual, sorted when the backend could not, then the page is cut; totalSize is what matched.
+A short page ends a walk only when the backend said ``more=False`` (or answered nothing); a call
+that does not advance (the same first record twice, or no records with ``more=True``) is a
+BackendFailure rather than an endless or silently wrong walk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from gateway.connector import Connector, EntityInfo, Record
+from gateway.errors import BackendFailure, SourceInfo, Unsupported
+from gateway.query.evaluate import matches, sort_key
+from gateway.query.model import Query
+from gateway.query.plan import Plan, plan
+
+__all__ = ["QueryResult", "project", "run_query"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """One answered page: its records (projected), totalSize, the plan and the calls it cost."""
+
+    records: list[Record]
+    total: int
+    plan: Plan
+    backend_calls: int
+
+
+def project(record: Record, fields: Iterable[str] | None) -> Record:
+    """``record`` cut to ``fields`` plus ``id`` (first); a field asked but absent is null."""
+    if fields is None:
+        return record
+    out: Record = {"id": record.get("id")}
+    for name in fields:
+        if name != "id":
+            out[name] = record.get(name)
+    return out
+
+
+@contextmanager
+def _first_failure() -> Iterator[None]:
+    """Around a TaskGroup: raise the first failure itself, not an ExceptionGroup, so the
+    gateway's error renderer sees a BackendFailure (the TaskGroup already cancelled the rest)."""
+    try:
+        yield
+    except BaseExceptionGroup as eg:
+        first: BaseException = eg
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
+
+
+async def _all(coros: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run together; on the first failure cancel the rest and raise that failure."""
+    with _first_failure():
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(c) for c in coros]
+    return [t.result() for t in tasks]
+
+
+class _Walker:
+    """Backend calls for one query: counted, capped at max_page, checked for progress."""
+
+    def __init__(
+        self, connector: Connector, entity: EntityInfo, the_plan: Plan, concurrency: int
+    ) -> None:
+        self.connector = connector
+        self.entity = entity
+        self.pushed = the_plan.pushed
+        self.max_page = max(1, connector.capabilities.max_page)
+        self.calls = 0
+        self.limit = asyncio.Semaphore(max(1, concurrency))
+        self.end: int | None = None  # offset where the backend's data is known to end
+
+    def _stuck(self, why: str) -> BackendFailure:
+        return BackendFailure(
+            f"{self.connector.name}/{self.entity.name}: backend paging does not advance ({why})",
+            key="paging_stuck",
+            params={"source": self.connector.name, "entity": self.entity.name, "reason": why},
+            source=SourceInfo(self.connector.name, None, None),
+        )
+
+    async def count(self) -> int:
+        async with self.limit:
+            self.calls += 1
+            n = await self.connector.count(self.entity.name, self.pushed.filter)
+        self._ended_at(n)
+        return n
+
+    def _ended_at(self, offset: int) -> None:
+        self.end = offset if self.end is None else min(self.end, offset)
+
+    async def fetch(self, start: int, stop: int) -> list[Record]:
+        """Records ``start`` .. ``stop`` (fewer at the end of the data), in backend order."""
+        out: list[Record] = []
+        offset, last_first = start, None
+        while offset < stop and (self.end is None or offset < self.end):
+            limit = min(self.max_page, stop - offset)
+            async with self.limit:
+                self.calls += 1
+                page = await self.connector.query(self.entity.name, self.pushed, offset, limit)
+            records = page.records[:limit]
+            if not records:
+                if page.more:
+                    raise self._stuck(f"no records at offset {offset} though more were promised")
+                self._ended_at(offset)
+                break
+            first = _id(records[0], self)
+            if first == last_first:
+                raise self._stuck(f"record {first!r} came first twice")
+            last_first = first
+            out.extend(records)
+            offset += len(records)
+            if page.more is False:
+                self._ended_at(offset)
+                break
+        return out
+
+    async def chunks(self, start: int, stop: int) -> list[Record]:
+        """``fetch`` split into max_page-sized ranges run concurrently, joined in order."""
+        bounds = [(s, min(s + self.max_page, stop)) for s in range(start, stop, self.max_page)]
+        parts = await _all(self.fetch(s, e) for s, e in bounds)
+        firsts = [_id(p[0], self) for p in parts if p]
+        if len(set(firsts)) != len(firsts):
+            raise self._stuck("the same record starts two different offsets")
+        return _dedupe(r for p in parts for r in p)
+
+
+def _id(record: Record, walker: _Walker) -> Any:
+    if not isinstance(record, dict) or record.get("id") is None:
+        raise BackendFailure(
+            f"{walker.connector.name}/{walker.entity.name}: a record came back without an id",
+            key="record_without_id",
+            params={"source": walker.connector.name, "entity": walker.entity.name},
+            source=SourceInfo(walker.connector.name, None, None),
+        )
+    return record["id"]
+
+
+def _dedupe(records: Iterable[Record]) -> list[Record]:
+    seen: set[Any] = set()
+    out: list[Record] = []
+    for r in records:
+        key = r["id"] if isinstance(r["id"], str | int) else repr(r["id"])
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
+def _too_large(walker: _Walker, the_plan: Plan, max_scan: int) -> Unsupported:
+    why = []
+    if the_plan.residual:
+        why.append("evaluate part of the filter")
+    if the_plan.sort_in_gateway:
+        why.append(f"sort this way ({the_plan.sort_reason})")
+    if not why:
+        why.append("count records")
+    name = f"{walker.connector.name}/{walker.entity.name}"
+    return Unsupported(
+        f"This query would need the gateway to read more than {max_scan} records of {name} "
+        f"because the backend cannot {' or '.join(why)}; narrow the filter",
+        key="scan_too_large",
+        params={"limit": max_scan, "source": walker.connector.name, "entity": walker.entity.name},
+    )
+
+
+async def _scan(walker: _Walker, the_plan: Plan, max_scan: int) -> list[Record]:
+    """Every record of the pushed query, deduplicated, refusing more than ``max_scan``."""
+    if walker.connector.capabilities.counts:
+        n = await walker.count()
+        if n > max_scan:
+            raise _too_large(walker, the_plan, max_scan)
+        return await walker.chunks(0, n)
+    records = _dedupe(await walker.fetch(0, max_scan + 1))
+    if len(records) > max_scan:
+        raise _too_large(walker, the_plan, max_scan)
+    return records
+
+
+async def run_query(
+    connector: Connector,
+    entity: EntityInfo,
+    query: Query,
+    *,
+    max_scan: int = 100_000,
+    concurrency: int = 4,
+) -> QueryResult:
+    """Answer ``query`` exactly, whatever part of it the backend can do itself."""
+    caps = connector.capabilities
+    the_plan = plan(query, entity, caps, connector.pushable)
+    walker = _Walker(connector, entity, the_plan, concurrency)
+    start, stop = query.offset, query.offset + query.page_size
+    if the_plan.strategy == "window" and caps.counts:
+        with _first_failure():
+            async with asyncio.TaskGroup() as group:
+                counting = group.create_task(walker.count())
+                fetching = group.create_task(walker.chunks(start, stop))
+        total, page = counting.result(), fetching.result()
+    else:
+        records = await _scan(walker, the_plan, max_scan)
+        ci = caps.case_insensitive
+        if the_plan.residual:
+            records = [
+                r for r in records
+                if matches(r, the_plan.residual, entity, case_insensitive=ci)
+            ]
+        if the_plan.sort_in_gateway:
+            order = sort_key(query.order_by, entity, case_insensitive=ci,
+                             nulls_first=caps.nulls_first)
+            records.sort(key=order)
+        total, page = len(records), records[start:stop]
+    return QueryResult(
+        records=[project(r, query.fields) for r in page],
+        total=total,
+        plan=the_plan,
+        backend_calls=walker.calls,
+    )

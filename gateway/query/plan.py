@@ -1,0 +1,164 @@
+"""Split a Query by a backend's Capabilities: what is pushed down, what the gateway finishes.
+
+Filter: a condition is pushable iff its operator is in ``caps.operators`` and the connector's
+``pushable(condition, field)`` says yes. When every condition is pushable and the backend can do
+OR across groups (or there is at most one group), the filter is pushed whole and nothing is
+residual. Otherwise the backend gets a superset (the OR of each group's pushable conditions, when
+every group has one and the OR is expressible; else no filter at all) and the gateway re-checks the
+whole user filter on what comes back.
+
+Order: the user's keys, then ``id`` ascending unless ``id`` is already a key. It is pushed when the
+backend sorts, every key's field is sortable and single-valued, and the backend can sort by that
+many keys. Otherwise the gateway sorts, and the backend is asked for ``id`` ascending alone (when
+it can sort at all): the gateway then reads every matching record anyway, and a fixed backend order
+keeps that offset walk from skipping or repeating records between calls.
+
+Strategy: ``window`` (fetch only the asked page, the backend counts) when nothing is residual and
+the order is pushed; ``scan`` (walk every match of the pushed query, finish in the gateway) else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from gateway.connector import Capabilities, EntityInfo, FieldInfo, PushedQuery
+from gateway.query.model import Condition, Filter, Group, OrderKey, Query
+
+__all__ = ["Plan", "filter_to_json", "full_order", "plan"]
+
+Pushable = Callable[[Condition, FieldInfo | None], bool]
+
+
+def full_order(order_by: tuple[OrderKey, ...]) -> tuple[OrderKey, ...]:
+    """The user's order with the ``id`` tie-break appended (``id`` ascending when none given)."""
+    if any(k.field == "id" for k in order_by):
+        return order_by
+    return (*order_by, OrderKey("id"))
+
+
+def filter_to_json(filter: Filter) -> list[list[dict[str, Any]]]:
+    """The filter in the API's JSON shape (for logs and explain output)."""
+    return [
+        [
+            {"field": c.field, "operator": c.operator}
+            | ({} if c.value is None else {"value": list(c.value) if isinstance(c.value, tuple)
+                                            else c.value})
+            for c in g.conditions
+        ]
+        for g in filter
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How one query runs: the pushed part, the residual filter, who sorts, which strategy."""
+
+    pushed: PushedQuery
+    residual: Filter
+    sort_in_gateway: bool
+    strategy: Literal["window", "scan"]
+    extra_fields: tuple[str, ...]
+    order_by: tuple[OrderKey, ...]  # the full order (with the id tie-break) the answer follows
+    not_pushed: tuple[str, ...] = ()  # paths of conditions the backend cannot evaluate
+    sort_reason: str | None = None  # why the gateway sorts, when it does
+
+    def explain(self) -> dict[str, Any]:
+        """The split, as plain data for logs and debugging."""
+        return {
+            "strategy": self.strategy,
+            "pushed": {
+                "filter": filter_to_json(self.pushed.filter),
+                "orderBy": [_order_json(k) for k in self.pushed.order_by],
+                "fields": list(self.pushed.fields) if self.pushed.fields is not None else None,
+            },
+            "residual": filter_to_json(self.residual),
+            "notPushed": list(self.not_pushed),
+            "sortInGateway": self.sort_in_gateway,
+            "sortReason": self.sort_reason,
+            "orderBy": [_order_json(k) for k in self.order_by],
+            "extraFields": list(self.extra_fields),
+        }
+
+
+def _order_json(key: OrderKey) -> dict[str, str]:
+    return {"field": key.field, "order": "DESC" if key.descending else "ASC"}
+
+
+def _split_filter(
+    query: Query, entity: EntityInfo, caps: Capabilities, pushable: Pushable
+) -> tuple[Filter, Filter, tuple[str, ...]]:
+    """(pushed, residual, paths of conditions not pushed)."""
+    parts: list[tuple[Condition, ...]] = []
+    missing: list[str] = []
+    for i, group in enumerate(query.filter):
+        part: list[Condition] = []
+        for j, cond in enumerate(group.conditions):
+            if cond.operator in caps.operators and pushable(cond, entity.field(cond.field)):
+                part.append(cond)
+            else:
+                missing.append(f"filter[{i}][{j}]")
+        parts.append(tuple(part))
+    or_ok = caps.or_groups or len(query.filter) <= 1
+    if not missing and or_ok:
+        return query.filter, (), ()
+    if or_ok and all(parts):
+        superset: Filter = tuple(Group(p) for p in parts)
+    else:
+        superset = ()
+    return superset, query.filter, tuple(missing)
+
+
+def _sort_problem(
+    order: tuple[OrderKey, ...], entity: EntityInfo, caps: Capabilities
+) -> str | None:
+    if not caps.sort:
+        return "backend cannot sort"
+    for key in order:
+        info = entity.field(key.field)
+        if info is not None and not info.sortable:
+            return f"field {key.field} is not sortable on the backend"
+        if info is not None and info.multivalued:
+            return f"field {key.field} holds several values"
+    if not caps.multi_sort and len(order) > 1:
+        return "backend sorts by one key only"
+    return None
+
+
+def plan(
+    query: Query, entity: EntityInfo, caps: Capabilities, pushable: Pushable
+) -> Plan:
+    """Decide what the backend does for ``query`` and what the gateway finishes."""
+    pushed_filter, residual, not_pushed = _split_filter(query, entity, caps, pushable)
+    order = full_order(query.order_by)
+    sort_reason = _sort_problem(order, entity, caps)
+    sort_in_gateway = sort_reason is not None
+    if not sort_in_gateway:
+        pushed_order = order
+    elif caps.sort and _sort_problem((OrderKey("id"),), entity, caps) is None:
+        pushed_order = (OrderKey("id"),)  # a stable walk for the scan (see module docstring)
+    else:
+        pushed_order = ()
+    strategy: Literal["window", "scan"] = (
+        "window" if not residual and not sort_in_gateway else "scan"
+    )
+    fields: tuple[str, ...] | None = None
+    extra: tuple[str, ...] = ()
+    if query.fields is not None:
+        wanted = list(dict.fromkeys((*query.fields, "id")))
+        needed = [c.field for g in residual for c in g.conditions]
+        if sort_in_gateway:
+            needed += [k.field for k in order]
+        extra = tuple(n for n in dict.fromkeys(needed) if n not in wanted)
+        fields = (*wanted, *extra)
+    return Plan(
+        pushed=PushedQuery(filter=pushed_filter, order_by=pushed_order, fields=fields),
+        residual=residual,
+        sort_in_gateway=sort_in_gateway,
+        strategy=strategy,
+        extra_fields=extra,
+        order_by=order,
+        not_pushed=not_pushed,
+        sort_reason=sort_reason,
+    )
