@@ -87,4 +87,5 @@ async def test_refused_refresh_falls_back_to_login_and_tokens_are_redacted():
     second = await cache.invalidate(first)
     assert src.logins == 2 and second.access != first.access
     assert fetches(ctx, "refresh", "refused") == 1
-    assert ctx.redactor.scrub_text(f"x {second.access} {second.refresh}") == "x [redacted] [redacted]"
+    scrubbed = ctx.redactor.scrub_text(f"x {second.access} {second.refresh}")
+    assert scrubbed == "x [redacted] [redacted]"
