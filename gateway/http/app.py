@@ -1,0 +1,65 @@
+"""create_app(config) → the aiohttp application: routes, middlewares, and the sources it owns."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from gateway import __version__
+from gateway.http.envelope import dumps
+from gateway.http.keys import CONFIG, CONSUMERS, METRICS, OPENAPI, REDACTOR, SOURCES
+from gateway.http.middleware.consumers import KeyRing, consumers_middleware
+from gateway.http.middleware.context import add_request_id_header, context_middleware
+from gateway.http.middleware.errors import errors_middleware
+from gateway.http.middleware.limits import limits_middleware
+from gateway.http.routes import ROUTES
+from gateway.observability.logging import configure_logging
+from gateway.observability.metrics import Metrics
+from gateway.observability.openapi import build_openapi
+from gateway.observability.redact import Redactor
+from gateway.sources import Sources
+
+if TYPE_CHECKING:
+    from gateway.config.model import GatewayConfig
+
+__all__ = ["create_app"]
+
+# Outermost first: the context sees every answer (errors included) for its access line and
+# metrics; errors renders whatever the auth, limits and handlers raise.
+MIDDLEWARES = (context_middleware, errors_middleware, consumers_middleware, limits_middleware)
+
+
+async def _sources_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[SOURCES] = await Sources.open(app[CONFIG], app[METRICS], app[REDACTOR])
+    yield
+    await app[SOURCES].aclose()
+
+
+def create_app(
+    config: GatewayConfig,
+    *,
+    metrics: Metrics | None = None,
+    redactor: Redactor | None = None,
+    configure_logs: bool = True,
+) -> web.Application:
+    """The gateway as an aiohttp app. With ``configure_logs`` (the default) it also sets up the
+    process's structlog output at ``server.logLevel`` with this app's secrets redacted; pass
+    False when the caller configured logging already (then pass its ``redactor``)."""
+    redactor = redactor or Redactor()
+    for secret in config.secrets():
+        redactor.add(secret)
+    if configure_logs:
+        configure_logging(config.server.logLevel, redactor)
+    app = web.Application(middlewares=MIDDLEWARES, client_max_size=config.server.maxBodyBytes)
+    app[CONFIG] = config
+    app[METRICS] = metrics or Metrics()
+    app[REDACTOR] = redactor
+    app[CONSUMERS] = KeyRing(config.consumers)
+    app[OPENAPI] = dumps(build_openapi(ROUTES, version=__version__))
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.handler, name=route.name)
+    app.on_response_prepare.append(add_request_id_header)
+    app.cleanup_ctx.append(_sources_ctx)
+    return app

@@ -1,0 +1,117 @@
+"""The Records API envelopes: success `{data, code, msg}` (+ pagination) and errors, via orjson."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from gateway.errors import Detail, GatewayError
+from gateway.i18n import DEFAULT_LOCALE, translate
+
+__all__ = ["JSON_TYPE", "dumps", "error_body", "error_response", "localized", "ok", "page"]
+
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+def _default(value: Any) -> Any:
+    # orjson covers dict/list/str/numbers/datetime/UUID; backends also hand us these.
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> web.Response:
+    resp = web.Response(body=dumps(body), status=status, headers=headers)
+    resp.headers["Content-Type"] = JSON_TYPE
+    return resp
+
+
+def ok(data: Any, *, status: int = 200) -> web.Response:
+    """``{"data": …, "code": 0, "msg": "OK"}``."""
+    return _json({"data": data, "code": 0, "msg": "OK"}, status)
+
+
+def page(data: list[Any], *, page_no: int, page_size: int, total: int) -> web.Response:
+    """A query answer: the success envelope with its pagination block."""
+    return _json(
+        {
+            "data": data,
+            "pagination": {"pageNo": page_no, "pageSize": page_size, "totalSize": total},
+            "code": 0,
+            "msg": "OK",
+        },
+        200,
+    )
+
+
+def localized(
+    key: str, error_id: str, msg: str, params: dict[str, Any], locale: str, *, detailed: bool
+) -> str:
+    """The human text of an error in ``locale``.
+
+    English is the raiser's own text when it gave one (it is the most specific). Elsewhere the
+    catalog's text for the key; when only the generic text of the error id exists and the raiser
+    said more in English with no translated details to carry it, that text follows in brackets
+    so no information is lost.
+    """
+    specific = bool(msg) and msg != key
+    if locale == DEFAULT_LOCALE and specific:
+        return msg
+    text = translate(key, locale, params, "")
+    if text and key != error_id:
+        return text
+    generic = text or translate(error_id, locale, {}, "")
+    if not generic:
+        return msg
+    if specific and not detailed and locale != DEFAULT_LOCALE:
+        return f"{generic} ({msg})"
+    return generic
+
+
+def _detail(d: Detail, locale: str) -> dict[str, str]:
+    return {"path": d.path, "msg": translate(d.key, locale, d.params, d.msg) if d.key else d.msg}
+
+
+def error_body(err: GatewayError, *, locale: str, request_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": err.status,
+        "error": err.error,
+        "msg": localized(
+            err.key, err.error, err.msg, err.params, locale, detailed=bool(err.details)
+        ),
+        "details": [_detail(d, locale) for d in err.details],
+        "requestId": request_id,
+    }
+    if err.source is not None:
+        body["source"] = {
+            "name": err.source.name, "status": err.source.status, "error": err.source.error,
+        }
+    return body
+
+
+def error_response(
+    err: GatewayError, *, locale: str, request_id: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    """The error envelope with the error's status; ``Retry-After`` when the error has one.
+
+    Only ``gateway/http/middleware/errors.py`` calls this (errors are rendered in one place).
+    """
+    extra = dict(headers or {})
+    if err.retry_after is not None and err.retry_after >= 0:
+        extra["Retry-After"] = str(max(0, math.ceil(err.retry_after)))
+    return _json(error_body(err, locale=locale, request_id=request_id), err.status, extra)

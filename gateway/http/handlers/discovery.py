@@ -1,0 +1,40 @@
+"""Discovery endpoints (spec §7): the sources a consumer may use, and an entity list with fields."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.connector import EntityInfo
+from gateway.http.envelope import ok
+from gateway.http.keys import SOURCES, state
+
+__all__ = ["list_entities", "list_sources"]
+
+
+def entity_json(info: EntityInfo) -> dict[str, object]:
+    return {
+        "name": info.name,
+        "label": info.label,
+        "fields": [
+            {"name": f.name, "type": f.type, "filterable": f.filterable, "sortable": f.sortable}
+            for f in info.fields.values()
+        ],
+    }
+
+
+async def list_sources(request: web.Request) -> web.Response:
+    consumer = state(request).consumer
+    assert consumer is not None  # the consumers middleware guards every /v1 route
+    return ok([
+        {"name": s.name, "type": s.type, "health": s.health}
+        for s in request.app[SOURCES]
+        if consumer.allows_source(s.name)
+    ])
+
+
+async def list_entities(request: web.Request) -> web.Response:
+    source = request.app[SOURCES].get(request.match_info["source"])
+    conn = source.connector(state(request).org)
+    with source.observe():
+        entities = await conn.entities()
+    return ok([entity_json(e) for e in entities])

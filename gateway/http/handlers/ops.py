@@ -1,0 +1,64 @@
+"""Operations endpoints: /healthz, /readyz, /metrics, /openapi.json, /docs (all without a key)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from gateway.errors import NotFound
+from gateway.http.envelope import JSON_TYPE, dumps
+from gateway.http.keys import CONFIG, METRICS, OPENAPI, SOURCES
+
+__all__ = ["DOCS_ASSETS", "docs", "docs_asset", "healthz", "metrics", "openapi", "readyz"]
+
+# The only files /docs/{asset} serves: no path from the caller ever reaches the file system.
+DOCS_ASSETS = {
+    "docs.js": "text/javascript; charset=utf-8",
+    "docs.css": "text/css; charset=utf-8",
+}
+
+
+@cache
+def _static(name: str) -> bytes:
+    return (resources.files("gateway.http") / "static" / name).read_bytes()
+
+
+def _json(body: object, status: int = 200) -> web.Response:
+    return web.Response(body=dumps(body), status=status, headers={"Content-Type": JSON_TYPE})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return _json({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    timeout = request.app[CONFIG].server.readyTimeout
+    report = await request.app[SOURCES].check_all(timeout)
+    body = {"status": "ready" if report.ready else "not_ready", "sources": report.sources}
+    return _json(body, 200 if report.ready else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[OPENAPI], headers={"Content-Type": JSON_TYPE})
+
+
+async def docs(request: web.Request) -> web.Response:
+    return web.Response(
+        body=_static("docs.html"), headers={"Content-Type": "text/html; charset=utf-8"}
+    )
+
+
+async def docs_asset(request: web.Request) -> web.Response:
+    name = request.match_info["asset"]
+    if name not in DOCS_ASSETS:
+        raise NotFound(f"There is no endpoint at {request.path[:200]}", key="no_route",
+                       params={"path": request.path[:200]})
+    return web.Response(body=_static(name), headers={"Content-Type": DOCS_ASSETS[name]})

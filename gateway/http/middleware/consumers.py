@@ -1,0 +1,99 @@
+"""Who is calling: Bearer API key → Consumer (constant-time), then the org and source checks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from gateway.errors import Detail, Forbidden, InvalidRequest, Unauthorized
+from gateway.http.keys import CONSUMERS, state
+from gateway.i18n import LOCALES
+
+if TYPE_CHECKING:
+    from gateway.config.model import Consumer
+
+__all__ = ["KeyRing", "consumers_middleware", "is_public"]
+
+API_PREFIX = "/v1"
+
+
+def is_public(path: str) -> bool:
+    """Everything outside ``/v1`` (health, metrics, docs) needs no key."""
+    return not (path == API_PREFIX or path.startswith(API_PREFIX + "/"))
+
+
+class KeyRing:
+    """The consumers' keys as SHA-256 digests, matched without early exit so timing says nothing
+    about which key, or how much of one, matched."""
+
+    def __init__(self, consumers: Sequence[Consumer]) -> None:
+        self._entries = [(bytes.fromhex(c.key_sha256), c) for c in consumers]
+
+    def find(self, api_key: str) -> Consumer | None:
+        digest = hashlib.sha256(api_key.encode()).digest()
+        found: Consumer | None = None
+        for expected, consumer in self._entries:
+            if hmac.compare_digest(expected, digest) and found is None:
+                found = consumer
+        return found
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _org(request: web.Request) -> str:
+    values = [v.strip() for v in request.query.getall("orgId", [])]
+    if not values or not values[0]:
+        raise InvalidRequest(
+            "The orgId query parameter is required", key="missing_org",
+            details=[Detail("orgId", "The orgId query parameter is required", "missing_org")],
+        )
+    if len(set(values)) > 1:
+        raise InvalidRequest(
+            "The parameter is given more than once", key="duplicate_param",
+            details=[Detail("orgId", "orgId is given more than once", "duplicate_param")],
+        )
+    return values[0]
+
+
+@web.middleware
+async def consumers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if is_public(request.path):
+        return await handler(request)
+    st = state(request)
+    api_key = _bearer(request)
+    if api_key is None:
+        raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'",
+                           key="missing_api_key")
+    consumer = request.app[CONSUMERS].find(api_key)
+    if consumer is None:
+        raise Unauthorized("The API key is not valid", key="unknown_api_key")
+    st.consumer = consumer
+    structlog.contextvars.bind_contextvars(consumer=consumer.name)
+    if st.locale_asked is not None:
+        params = {"locale": st.locale_asked, "locales": ", ".join(LOCALES)}
+        text = f"Unknown locale '{st.locale_asked}'; use one of {params['locales']}"
+        raise InvalidRequest(text, key="unknown_locale", params=params,
+                             details=[Detail("locale", text, "unknown_locale", params)])
+    org = _org(request)
+    if not consumer.allows_org(org):
+        raise Forbidden(f"This API key may not access org '{org}'", key="org_not_allowed",
+                        params={"org": org})
+    st.org = org
+    structlog.contextvars.bind_contextvars(org=org)
+    source = request.match_info.get("source")
+    if source is not None and not consumer.allows_source(source):
+        raise Forbidden(f"This API key may not use source '{source}'", key="source_not_allowed",
+                        params={"source": source})
+    return await handler(request)

@@ -1,0 +1,87 @@
+"""Request context: request id, structlog contextvars, call stats, one access line, metrics."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from gateway.http.keys import METRICS, STATE, RequestState
+from gateway.i18n import UnknownLocale, parse_locale
+from gateway.upstream.context import CALL_STATS, CallStats
+
+__all__ = ["REQUEST_ID_HEADER", "add_request_id_header", "context_middleware", "route_label"]
+
+REQUEST_ID_HEADER = "X-Request-Id"
+# Echo a caller's id only when it cannot corrupt a log line or a header.
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:@+=/-]{1,128}$")
+# Status logged and counted when the client went away before we answered (nginx's convention).
+CLIENT_CLOSED = 499
+
+access_log = structlog.get_logger("gateway.access")
+
+
+def route_label(request: web.Request) -> str:
+    """The route pattern (``/v1/records/{source}/{entity}``), never the raw path, so metric
+    label sets stay bounded whatever paths clients send."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+def _request_id(request: web.Request) -> str:
+    given = request.headers.get(REQUEST_ID_HEADER)
+    if given is not None and _SANE_ID.match(given):
+        return given
+    return uuid.uuid4().hex
+
+
+@web.middleware
+async def context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    st = RequestState(request_id=_request_id(request))
+    raw_locale = request.query.get("locale")
+    try:
+        st.locale = parse_locale(raw_locale)
+    except UnknownLocale:
+        st.locale_asked = raw_locale  # refused later, for /v1 calls only (consumers middleware)
+    request[STATE] = st
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=st.request_id)
+    stats = CallStats()
+    token = CALL_STATS.set(stats)
+    started = time.perf_counter()
+    status = CLIENT_CLOSED
+    try:
+        resp = await handler(request)
+        status = resp.status
+        return resp
+    finally:
+        CALL_STATS.reset(token)
+        elapsed = time.perf_counter() - started
+        route = route_label(request)
+        metrics = request.app[METRICS]
+        metrics.requests.labels(route, request.method, str(status)).inc()
+        metrics.request_duration.labels(route, request.method).observe(elapsed)
+        log = access_log.warning if status >= 500 else access_log.info
+        log(
+            "request",
+            consumer=st.consumer.name if st.consumer is not None else None,
+            org=st.org,
+            route=route,
+            method=request.method,
+            status=status,
+            duration_ms=round(elapsed * 1000, 2),
+            backend_calls=stats.calls,
+            backend_ms=round(stats.seconds * 1000, 2),
+            **st.extra,
+        )
+
+
+async def add_request_id_header(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare`` hook: every answer, streamed ones included, carries the id."""
+    st = request.get(STATE)
+    if st is not None:
+        response.headers[REQUEST_ID_HEADER] = st.request_id

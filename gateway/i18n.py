@@ -1,0 +1,401 @@
+"""Message catalog (message key and locale → template) and locale parsing (``en_US`` = ``en-US``).
+
+A key is an error id from ``gateway/errors.py`` or a more specific message key an error or a
+:class:`~gateway.errors.Detail` carries. Adding a message means adding one entry to ``CATALOG``
+with the four locales; a key or locale that is missing, or a template whose parameters were not
+given, falls back to the English text the raiser supplied, so translation never fails a request.
+"""
+
+# ruff: noqa: RUF001  (full-width punctuation is correct in Chinese and Japanese text)
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["CATALOG", "DEFAULT_LOCALE", "LOCALES", "UnknownLocale", "parse_locale", "translate"]
+
+DEFAULT_LOCALE = "en-US"
+LOCALES: tuple[str, ...] = ("en-US", "zh-CN", "ja-JP", "es-ES")
+_BY_LOWER = {loc.lower(): loc for loc in LOCALES}
+# A bare language picks its only region here; refuse rather than guess when that changes.
+_BY_LANGUAGE = {loc.split("-")[0].lower(): loc for loc in LOCALES}
+
+
+class UnknownLocale(ValueError):
+    """The asked locale is not one the gateway speaks."""
+
+
+def parse_locale(value: str | None) -> str:
+    """``zh_CN``, ``zh-cn``, ``zh`` → ``zh-CN``; None or empty → the default; else UnknownLocale."""
+    if value is None or not value.strip():
+        return DEFAULT_LOCALE
+    norm = value.strip().replace("_", "-").lower()
+    found = _BY_LOWER.get(norm) or _BY_LANGUAGE.get(norm)
+    if found is None:
+        raise UnknownLocale(value)
+    return found
+
+
+def _t(en: str, zh: str, ja: str, es: str) -> dict[str, str]:
+    return {"en-US": en, "zh-CN": zh, "ja-JP": ja, "es-ES": es}
+
+
+CATALOG: dict[str, dict[str, str]] = {
+    # error ids (gateway/errors.py): the generic message of each class
+    "internal_error": _t(
+        "Internal error; the request id identifies it in the gateway's logs",
+        "内部错误；可凭请求 ID 在网关日志中查找",
+        "内部エラーです。リクエスト ID でゲートウェイのログを確認できます",
+        "Error interno; el id de la solicitud lo identifica en los registros del gateway",
+    ),
+    "invalid_request": _t(
+        "The request is not valid; see details", "请求无效，详见 details",
+        "リクエストが不正です。details を参照してください",
+        "La solicitud no es válida; consulte details",
+    ),
+    "invalid_filter": _t(
+        "The filter is not valid; see details", "过滤条件无效，详见 details",
+        "フィルターが不正です。details を参照してください",
+        "El filtro no es válido; consulte details",
+    ),
+    "invalid_order": _t(
+        "The sort order is not valid; see details", "排序条件无效，详见 details",
+        "並び順の指定が不正です。details を参照してください",
+        "El orden no es válido; consulte details",
+    ),
+    "invalid_page": _t(
+        "The page is not valid; see details", "分页参数无效，详见 details",
+        "ページ指定が不正です。details を参照してください",
+        "La página no es válida; consulte details",
+    ),
+    "unauthorized": _t(
+        "A valid API key is required", "需要有效的 API 密钥", "有効な API キーが必要です",
+        "Se requiere una clave de API válida",
+    ),
+    "forbidden": _t(
+        "Access denied", "拒绝访问", "アクセスが拒否されました", "Acceso denegado"
+    ),
+    "not_found": _t(
+        "Not found", "未找到", "見つかりません", "No encontrado"
+    ),
+    "method_not_allowed": _t(
+        "This method is not allowed here", "此处不允许使用该方法",
+        "ここではこのメソッドは使用できません", "Este método no está permitido aquí",
+    ),
+    "conflict": _t(
+        "The record was changed by someone else (version mismatch)",
+        "记录已被他人修改（版本不一致）",
+        "レコードは他の人によって変更されています（バージョン不一致）",
+        "Otra persona modificó el registro (la versión no coincide)",
+    ),
+    "payload_too_large": _t(
+        "The request is too large", "请求过大", "リクエストが大きすぎます",
+        "La solicitud es demasiado grande",
+    ),
+    "unsupported": _t(
+        "This source cannot do this operation", "该数据源不支持此操作",
+        "このソースはこの操作に対応していません", "Esta fuente no admite esta operación",
+    ),
+    "rate_limited": _t(
+        "Too many requests; retry later", "请求过多，请稍后重试",
+        "リクエストが多すぎます。しばらくしてから再試行してください",
+        "Demasiadas solicitudes; vuelva a intentarlo más tarde",
+    ),
+    "backend_error": _t(
+        "The backend answered with an error", "后端返回了错误", "バックエンドがエラーを返しました",
+        "El backend respondió con un error",
+    ),
+    "backend_auth_failed": _t(
+        "The backend refused the gateway's credentials", "后端拒绝了网关的凭据",
+        "バックエンドがゲートウェイの認証情報を拒否しました",
+        "El backend rechazó las credenciales del gateway",
+    ),
+    "backend_unavailable": _t(
+        "The backend is unavailable; retry later", "后端暂不可用，请稍后重试",
+        "バックエンドは現在利用できません。しばらくしてから再試行してください",
+        "El backend no está disponible; vuelva a intentarlo más tarde",
+    ),
+    "backend_timeout": _t(
+        "The backend did not answer in time", "后端未能及时响应",
+        "バックエンドが時間内に応答しませんでした", "El backend no respondió a tiempo",
+    ),
+    "not_executed": _t(
+        "Not executed because an earlier request failed", "由于之前的请求失败，未执行",
+        "前のリクエストが失敗したため実行されませんでした",
+        "No se ejecutó porque falló una solicitud anterior",
+    ),
+    # authentication, tenancy and routing (gateway/http/middleware)
+    "missing_api_key": _t(
+        "Send your API key as 'Authorization: Bearer <key>'",
+        "请以 'Authorization: Bearer <key>' 发送 API 密钥",
+        "API キーを 'Authorization: Bearer <key>' で送信してください",
+        "Envíe su clave de API como 'Authorization: Bearer <key>'",
+    ),
+    "unknown_api_key": _t(
+        "The API key is not valid", "API 密钥无效", "API キーが無効です",
+        "La clave de API no es válida",
+    ),
+    "missing_org": _t(
+        "The orgId query parameter is required", "必须提供 orgId 查询参数",
+        "クエリパラメーター orgId は必須です", "El parámetro de consulta orgId es obligatorio",
+    ),
+    "org_not_allowed": _t(
+        "This API key may not access org '{org}'", "此 API 密钥无权访问组织 '{org}'",
+        "この API キーは組織 '{org}' にアクセスできません",
+        "Esta clave de API no puede acceder a la organización '{org}'",
+    ),
+    "source_not_allowed": _t(
+        "This API key may not use source '{source}'", "此 API 密钥无权使用数据源 '{source}'",
+        "この API キーはソース '{source}' を使用できません",
+        "Esta clave de API no puede usar la fuente '{source}'",
+    ),
+    "unknown_locale": _t(
+        "Unknown locale '{locale}'; use one of {locales}",
+        "未知的语言区域 '{locale}'，可用值：{locales}",
+        "不明なロケール '{locale}' です。次のいずれかを指定してください: {locales}",
+        "Configuración regional '{locale}' desconocida; use una de {locales}",
+    ),
+    "no_route": _t(
+        "There is no endpoint at {path}", "{path} 处没有接口",
+        "{path} にエンドポイントはありません",
+        "No hay ningún endpoint en {path}",
+    ),
+    "body_too_large": _t(
+        "The body is larger than {max} bytes", "请求体超过 {max} 字节",
+        "本文が {max} バイトを超えています", "El cuerpo supera los {max} bytes",
+    ),
+    # request bodies and records (gateway/http/handlers)
+    "bad_json": _t(
+        "Not valid JSON: {error}", "不是有效的 JSON：{error}",
+        "正しい JSON ではありません: {error}",
+        "No es un JSON válido: {error}",
+    ),
+    "not_an_object": _t(
+        "A JSON object is expected here", "此处需要 JSON 对象",
+        "ここには JSON オブジェクトが必要です", "Aquí se espera un objeto JSON",
+    ),
+    "id_mismatch": _t(
+        "The id in the body differs from the id in the path",
+        "请求体中的 id 与路径中的 id 不一致", "本文の id がパスの id と一致しません",
+        "El id del cuerpo no coincide con el id de la ruta",
+    ),
+    "version_mismatch": _t(
+        "The version in the body differs from the If-Match header",
+        "请求体中的 version 与 If-Match 头不一致",
+        "本文の version が If-Match ヘッダーと一致しません",
+        "La versión del cuerpo no coincide con la cabecera If-Match",
+    ),
+    "duplicate_param": _t(
+        "The parameter is given more than once", "参数重复出现", "パラメーターが重複しています",
+        "El parámetro aparece más de una vez",
+    ),
+    "unknown_source": _t(
+        "Unknown source '{source}'", "未知的数据源 '{source}'", "不明なソース '{source}' です",
+        "Fuente desconocida '{source}'",
+    ),
+    "unknown_entity": _t(
+        "Unknown entity '{entity}'", "未知的实体 '{entity}'", "不明なエンティティ '{entity}' です",
+        "Entidad desconocida '{entity}'",
+    ),
+    "record_not_found": _t(
+        "Record {id} was not found in {source}/{entity}",
+        "在 {source}/{entity} 中未找到记录 {id}",
+        "{source}/{entity} にレコード {id} が見つかりません",
+        "No se encontró el registro {id} en {source}/{entity}",
+    ),
+    # query parser details (gateway/query/parse.py MESSAGES; same keys and placeholders)
+    "body_not_object": _t(
+        "The request body must be a JSON object", "请求体必须是 JSON 对象",
+        "リクエスト本文は JSON オブジェクトである必要があります",
+        "El cuerpo de la solicitud debe ser un objeto JSON",
+    ),
+    "filter_not_list": _t(
+        "The filter must be a list of groups, each a list of conditions",
+        "filter 必须是由条件组构成的列表，每个组是条件列表",
+        "filter はグループのリストで、各グループは条件のリストである必要があります",
+        "El filtro debe ser una lista de grupos, cada uno una lista de condiciones",
+    ),
+    "group_not_list": _t(
+        "A filter group must be a list of conditions", "过滤组必须是条件列表",
+        "フィルターグループは条件のリストである必要があります",
+        "Un grupo de filtro debe ser una lista de condiciones",
+    ),
+    "empty_group": _t(
+        "A filter group must hold at least one condition", "过滤组至少需要一个条件",
+        "フィルターグループには少なくとも 1 つの条件が必要です",
+        "Un grupo de filtro debe contener al menos una condición",
+    ),
+    "condition_not_object": _t(
+        "A condition must be an object with field, operator and value",
+        "条件必须是包含 field、operator 和 value 的对象",
+        "条件は field、operator、value を持つオブジェクトである必要があります",
+        "Una condición debe ser un objeto con field, operator y value",
+    ),
+    "missing_field": _t(
+        "The field is missing", "缺少 field", "field がありません", "Falta el campo field",
+    ),
+    "bad_field_name": _t(
+        "A field name must be a non-empty string", "字段名必须是非空字符串",
+        "フィールド名は空でない文字列である必要があります",
+        "El nombre de campo debe ser una cadena no vacía",
+    ),
+    "unknown_field": _t(
+        "Unknown field '{field}' in {entity}", "{entity} 中没有字段 '{field}'",
+        "{entity} に不明なフィールド '{field}' があります",
+        "Campo desconocido '{field}' en {entity}",
+    ),
+    "field_not_filterable": _t(
+        "Field '{field}' cannot be used in a filter", "字段 '{field}' 不能用于过滤",
+        "フィールド '{field}' はフィルターに使用できません",
+        "El campo '{field}' no se puede usar en un filtro",
+    ),
+    "field_not_sortable": _t(
+        "Field '{field}' cannot be used to order records", "字段 '{field}' 不能用于排序",
+        "フィールド '{field}' は並べ替えに使用できません",
+        "El campo '{field}' no se puede usar para ordenar",
+    ),
+    "missing_operator": _t(
+        "The operator is missing", "缺少运算符", "演算子がありません", "Falta el operador",
+    ),
+    "bad_operator": _t(
+        "Unknown operator '{operator}'; use one of {allowed}",
+        "未知的运算符 '{operator}'，可用：{allowed}",
+        "不明な演算子 '{operator}' です。次のいずれかを使用してください: {allowed}",
+        "Operador desconocido '{operator}'; use uno de {allowed}",
+    ),
+    "missing_value": _t(
+        "Operator '{operator}' needs a value", "运算符 '{operator}' 需要一个值",
+        "演算子 '{operator}' には値が必要です", "El operador '{operator}' necesita un valor",
+    ),
+    "null_value": _t(
+        "Operator '{operator}' cannot compare with null; use isNull or isNotNull",
+        "运算符 '{operator}' 不能与 null 比较，请使用 isNull 或 isNotNull",
+        "演算子 '{operator}' は null と比較できません。isNull または isNotNull を使用してください",
+        "El operador '{operator}' no puede comparar con null; use isNull o isNotNull",
+    ),
+    "unexpected_value": _t(
+        "Operator '{operator}' takes no value", "运算符 '{operator}' 不接受值",
+        "演算子 '{operator}' は値を取りません", "El operador '{operator}' no admite valor",
+    ),
+    "bad_value": _t(
+        "The value must be a string, number, boolean or null",
+        "值必须是字符串、数字、布尔值或 null",
+        "値は文字列、数値、真偽値、または null である必要があります",
+        "El valor debe ser una cadena, un número, un booleano o null",
+    ),
+    "bad_list_value": _t(
+        "Operator '{operator}' needs a JSON array or a comma-separated string",
+        "运算符 '{operator}' 需要 JSON 数组或逗号分隔的字符串",
+        "演算子 '{operator}' には JSON 配列またはカンマ区切りの文字列が必要です",
+        "El operador '{operator}' necesita un array JSON o una cadena separada por comas",
+    ),
+    "bad_list_item": _t(
+        "A list item must be a string, number or boolean", "列表项必须是字符串、数字或布尔值",
+        "リストの要素は文字列、数値、または真偽値である必要があります",
+        "Un elemento de la lista debe ser una cadena, un número o un booleano",
+    ),
+    "empty_list": _t(
+        "Operator '{operator}' needs at least one value", "运算符 '{operator}' 至少需要一个值",
+        "演算子 '{operator}' には少なくとも 1 つの値が必要です",
+        "El operador '{operator}' necesita al menos un valor",
+    ),
+    "bad_value_type": _t(
+        "'{value}' is not a valid {type} for field '{field}'",
+        "'{value}' 不是字段 '{field}' 的有效 {type} 值",
+        "'{value}' はフィールド '{field}' の有効な {type} ではありません",
+        "'{value}' no es un {type} válido para el campo '{field}'",
+    ),
+    "order_not_list": _t(
+        "orderBy must be a list of {{field, order}} objects",
+        "orderBy 必须是 {{field, order}} 对象的列表",
+        "orderBy は {{field, order}} オブジェクトのリストである必要があります",
+        "orderBy debe ser una lista de objetos {{field, order}}",
+    ),
+    "order_item_not_object": _t(
+        "An orderBy entry must be an object with field and order",
+        "orderBy 的每一项必须是包含 field 和 order 的对象",
+        "orderBy の各要素は field と order を持つオブジェクトである必要があります",
+        "Cada entrada de orderBy debe ser un objeto con field y order",
+    ),
+    "bad_order": _t(
+        "Order must be ASC or DESC, not '{order}'", "排序方向必须为 ASC 或 DESC，而不是 '{order}'",
+        "並び順は ASC または DESC で指定してください（'{order}' は不可）",
+        "El orden debe ser ASC o DESC, no '{order}'",
+    ),
+    "duplicate_order_field": _t(
+        "Field '{field}' appears more than once in orderBy",
+        "字段 '{field}' 在 orderBy 中出现了多次",
+        "フィールド '{field}' が orderBy に複数回指定されています",
+        "El campo '{field}' aparece más de una vez en orderBy",
+    ),
+    "fields_not_list": _t(
+        "fields must be a comma-separated string or a list of field names",
+        "fields 必须是逗号分隔的字符串或字段名列表",
+        "fields はカンマ区切りの文字列またはフィールド名のリストである必要があります",
+        "fields debe ser una cadena separada por comas o una lista de nombres de campo",
+    ),
+    "not_integer": _t(
+        "{name} must be an integer", "{name} 必须是整数", "{name} は整数である必要があります",
+        "{name} debe ser un número entero",
+    ),
+    "page_size_range": _t(
+        "pageSize must be between 1 and {max}", "pageSize 必须在 1 到 {max} 之间",
+        "pageSize は 1 から {max} の間で指定してください",
+        "pageSize debe estar entre 1 y {max}",
+    ),
+    "page_no_range": _t(
+        "pageNo must be 1 or more", "pageNo 必须大于或等于 1",
+        "pageNo は 1 以上で指定してください", "pageNo debe ser 1 o mayor",
+    ),
+    # query execution (gateway/query/execute.py)
+    "scan_too_large": _t(
+        "This query would need the gateway to read more than {limit} records of "
+        "{source}/{entity}; narrow the filter",
+        "该查询需要网关读取 {source}/{entity} 中超过 {limit} 条记录，请缩小过滤范围",
+        "このクエリでは {source}/{entity} の {limit} 件を超えるレコードを読み込む必要があります。"
+        "フィルターを絞り込んでください",
+        "Esta consulta obligaría al gateway a leer más de {limit} registros de "
+        "{source}/{entity}; restrinja el filtro",
+    ),
+    "paging_stuck": _t(
+        "The backend's paging of {source}/{entity} does not advance",
+        "后端对 {source}/{entity} 的分页没有前进",
+        "{source}/{entity} のバックエンドのページングが進みません",
+        "La paginación del backend de {source}/{entity} no avanza",
+    ),
+    "record_without_id": _t(
+        "The backend returned a record of {source}/{entity} without an id",
+        "后端返回了 {source}/{entity} 中没有 id 的记录",
+        "バックエンドが {source}/{entity} の id のないレコードを返しました",
+        "El backend devolvió un registro de {source}/{entity} sin id",
+    ),
+}
+
+
+class _Strict(dict[str, Any]):
+    """Format mapping that refuses unknown placeholders, so we fall back instead of printing
+    ``{field}`` to a user."""
+
+    def __missing__(self, key: str) -> Any:
+        raise KeyError(key)
+
+
+_FORMATTER = string.Formatter()
+
+
+def translate(
+    key: str | None, locale: str, params: Mapping[str, Any] | None = None, default: str = ""
+) -> str:
+    """The message for ``key`` in ``locale``, formatted with ``params``; ``default`` (the raiser's
+    English text) when the catalog has no such key or the template cannot be filled."""
+    entry = CATALOG.get(key or "")
+    if entry is None:
+        return default or (key or "")
+    template = entry.get(locale) or entry.get(DEFAULT_LOCALE)
+    if template is None:
+        return default or (key or "")
+    try:
+        return _FORMATTER.vformat(template, (), _Strict(params or {}))
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return default or template
