@@ -22,9 +22,10 @@ async def test_create_get_update_delete(crm):
 async def test_stale_version_is_conflict(crm):
     created = await crm.create("Accounts", {"name": "Locked"})
     rid, stamp = created["id"], created["date_modified"]
-    await crm.update("Accounts", rid, {"name": "Locked v2"}, stamp)  # current stamp: accepted
+    updated = await crm.update("Accounts", rid, {"name": "Locked v2"}, stamp)  # current: accepted
+    assert updated["name"] == "Locked v2"
     with pytest.raises(Conflict) as info:
-        await crm.update("Accounts", rid, {"name": "Locked v3"}, stamp)  # now stale
+        await crm.update("Accounts", rid, {"name": "Locked v3"}, "2001-01-01T00:00:00+00:00")
     assert info.value.status == 409 and info.value.source.error == "edit_conflict"
 
 
