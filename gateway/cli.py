@@ -1,0 +1,213 @@
+"""The `gateway` command line: serve | check-config | demo | emulator NAME, and exit codes.
+
+Exit codes: 0 success, 1 could not run (port taken, import failure), 2 bad config or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from gateway import __version__
+from gateway.config.load import ConfigError, load_config
+from gateway.config.model import GatewayConfig
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, not {value}")
+    return value
+
+
+def _load(path: str) -> GatewayConfig | None:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        _err(str(exc))
+        return None
+
+
+async def _until_stopped() -> None:
+    """Wait for SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def _run(coro: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    try:
+        return asyncio.run(coro())
+    except OSError as exc:  # typically: the port is taken
+        _err(f"gateway: cannot listen: {exc}")
+        return EXIT_FAILED
+
+
+def _serve(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    changes: dict[str, Any] = {}
+    if args.port is not None:
+        changes["port"] = args.port
+    if args.host is not None:
+        changes["host"] = args.host
+    if changes:
+        config = config.model_copy(update={"server": config.server.model_copy(update=changes)})
+
+    from aiohttp import web
+
+    from gateway.http.app import create_app  # the HTTP layer loads only when serving
+
+    try:
+        app = create_app(config)
+    except ConfigError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    host, port = config.server.host, config.server.port
+
+    def announce(_: str) -> None:
+        _err(f"gateway {__version__} listening on http://{host}:{port}")
+
+    try:
+        # access_log=None: the gateway writes its own canonical line per request.
+        web.run_app(app, host=host, port=port, access_log=None, print=announce)
+    except OSError as exc:
+        _err(f"gateway: cannot listen on {host}:{port}: {exc.strerror or exc}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    config = _load(args.file)
+    if config is None:
+        return EXIT_USAGE
+    print(f"{args.file}: OK ({len(config.sources)} sources, {len(config.consumers)} consumers)")
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from gateway.demo import DEMO_KEY, DEMO_ORG, start_demo
+
+    async def run() -> int:
+        try:
+            demo = await start_demo(args.host, args.port)
+        except ConfigError as exc:
+            _err(str(exc))
+            return EXIT_USAGE
+        except ImportError as exc:
+            _err(f"gateway demo: a part of the gateway is missing: {exc}")
+            return EXIT_FAILED
+        try:
+            print(f"recordgate demo: gateway on {demo.url}  (org {DEMO_ORG}, API key {DEMO_KEY})")
+            for type_name, origin in demo.emulators.items():
+                print(f"  emulated {type_name} at {origin}: {demo.banners[type_name]}")
+            print("Try:")
+            for line in demo.curl_examples():
+                print(f"  {line}")
+            print("Press Ctrl+C to stop.", flush=True)
+            await _until_stopped()
+        finally:
+            await demo.close()
+        return EXIT_OK
+
+    return _run(run)
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from gateway.registry import connector_types
+
+    available = {name: kind for name, kind in connector_types().items() if kind.emulator}
+    kind = available.get(args.name)
+    if kind is None:
+        names = ", ".join(sorted(available)) or "none"
+        _err(f"gateway emulator: no emulator named {args.name!r} (available: {names})")
+        return EXIT_USAGE
+    if (args.user is None) != (args.password is None):
+        _err("gateway emulator: give --user and --password together")
+        return EXIT_USAGE
+    try:
+        factory = kind.load_emulator()
+    except (ImportError, AttributeError) as exc:
+        _err(f"gateway emulator: the {args.name} emulator cannot be loaded: {exc}")
+        return EXIT_FAILED
+    credentials = () if args.user is None else (args.user, args.password)
+    app = factory(*credentials)
+
+    async def run() -> int:
+        runner = web.AppRunner(app)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, args.host, args.port).start()
+            bound = runner.addresses[0][1]  # the real port, also when --port 0
+            print(kind.emulator_banner)
+            if args.user is not None:
+                print(f"credentials: {args.user} / {args.password}")
+            print(f"{args.name} emulator listening on http://{args.host}:{bound}", flush=True)
+            await _until_stopped()
+        finally:
+            await runner.cleanup()
+        return EXIT_OK
+
+    return _run(run)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gateway", description="recordgate: one Records API in front of SaaS record backends"
+    )
+    parser.add_argument("--version", action="version", version=f"recordgate {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the gateway on a config file")
+    serve.add_argument("--config", required=True, metavar="FILE", help="the YAML config")
+    serve.add_argument("--port", type=_port, help="overrides server.port")
+    serve.add_argument("--host", help="overrides server.host")
+    serve.set_defaults(run=_serve)
+
+    check = commands.add_parser("check-config", help="validate a config file and exit")
+    check.add_argument("file", metavar="FILE")
+    check.set_defaults(run=_check_config)
+
+    demo = commands.add_parser("demo", help="the gateway on emulated backends with sample data")
+    demo.add_argument("--port", type=_port, default=8080)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.set_defaults(run=_demo)
+
+    emulator = commands.add_parser("emulator", help="run one emulated backend alone")
+    emulator.add_argument("name", metavar="NAME", help="a source type, e.g. sugarcrm")
+    emulator.add_argument("--port", type=_port, default=8081, help="0 picks a free port")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--user", help="login the emulator accepts (with --password)")
+    emulator.add_argument("--password")
+    emulator.set_defaults(run=_emulator)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
