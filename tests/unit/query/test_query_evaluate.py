@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from query_fakes import ENTITY, sample_records
 
-from gateway.connector import EntityInfo, FieldInfo
+from gateway.connector import EntityInfo
 from gateway.query.evaluate import coerce, matches, sort_key
 from gateway.query.model import OPERATORS, Condition, Group, OrderKey
 

@@ -46,7 +46,8 @@ SEED_FILTER = [
 
 def test_the_spec_example_parses_to_its_normalized_query() -> None:
     q = body(fields="name,industry", filter=SEED_FILTER,
-             orderBy=[{"field": "name", "order": "ASC"}, {"field": "date_entered", "order": "DESC"}],
+             orderBy=[{"field": "name", "order": "ASC"},
+                      {"field": "date_entered", "order": "DESC"}],
              pageSize=100, pageNo=1)
     assert q == Query(
         filter=(
