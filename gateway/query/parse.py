@@ -258,7 +258,7 @@ def _filter(raw: Any, problems: _Problems) -> Filter:
         if not raw.strip():
             return ()
         raw = _json(raw, "filter", "filter", problems)
-        if raw is _MISSING:
+        if raw is _MISSING or raw is None:
             return ()
     if not isinstance(raw, list):
         problems.add("filter", "filter", "filter_not_list")
@@ -283,7 +283,7 @@ def _order(raw: Any, problems: _Problems) -> tuple[OrderKey, ...]:
         if not raw.strip():
             return ()
         raw = _json(raw, "orderBy", "orderBy", problems)
-        if raw is _MISSING:
+        if raw is _MISSING or raw is None:
             return ()
     if not isinstance(raw, list):
         problems.add("orderBy", "orderBy", "order_not_list")

@@ -66,7 +66,7 @@ def test_filter_as_a_json_string_is_the_same_filter() -> None:
     assert body(filter=json.dumps(SEED_FILTER)).filter == body(filter=SEED_FILTER).filter
 
 
-@pytest.mark.parametrize("empty", [None, "", "  ", [], "[]"])
+@pytest.mark.parametrize("empty", [None, "", "  ", [], "[]", "null"])
 def test_absent_or_empty_filter_means_every_record(empty: Any) -> None:
     assert body(filter=empty).filter == ()
 
@@ -186,6 +186,7 @@ def test_order_by_forms() -> None:
     assert body(orderBy=raw).order_by == want
     assert body(orderBy=json.dumps(raw)).order_by == want
     assert body(orderBy="").order_by == ()
+    assert parse_params({"orderBy": "null"}, max_page_size=MAX).order_by == ()
     assert parse_params({"orderBy": json.dumps(raw)}, max_page_size=MAX).order_by == want
 
 
