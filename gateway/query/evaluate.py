@@ -28,7 +28,8 @@ Matching (``matches``)
 Ordering (``sort_key``)
     * Ascending: nulls first when the source sorts nulls first, else last; descending is the
       exact reverse of ascending (so nulls flip ends).
-    * Numbers numerically, strings casefolded (then by the raw string, so the order is total),
+    * Numbers numerically, strings casefolded when the source is case-insensitive (values equal
+      that way are ties, broken by id like every tie),
       booleans false < true, dates and datetimes by instant (a date-only value in a datetime
       field is that day's UTC midnight).
     * Values that cannot be read as the field's type sort after the typed ones by their string
@@ -276,8 +277,7 @@ def _component(value: Any, ftype: FieldType | None, ci: bool, nulls_first: bool)
     try:
         typed = coerce(value, kind)
     except (ValueError, TypeError):
-        raw = text(value)
-        return (_UNTYPED_CLASS, _fold(raw, ci), raw)
+        return (_UNTYPED_CLASS, _fold(text(value), ci))
     if kind in ("integer", "number"):
         return (_NUMBER_CLASS, typed)
     if kind == "boolean":
@@ -286,7 +286,9 @@ def _component(value: Any, ftype: FieldType | None, ci: bool, nulls_first: bool)
         return (_TIME_CLASS, typed)
     if kind == "datetime":
         return (_TIME_CLASS, _instant(typed))
-    return (_STRING_CLASS, _fold(typed, ci), typed)
+    # Values equal under the source's collation ("Acme", "ACME") are ties, broken by id as the
+    # backends do, so a page sorted here and one sorted by the backend agree.
+    return (_STRING_CLASS, _fold(typed, ci))
 
 
 class _Descending:

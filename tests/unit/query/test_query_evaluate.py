@@ -250,8 +250,10 @@ NAMES = [{"id": "a", "name": "beta"}, {"id": "b", "name": "Alpha"}, {"id": "c"},
          {"id": "d", "name": "alpha"}, {"id": "e", "name": None}, {"id": "f", "name": "Beta"}]
 
 
-def test_strings_casefolded_then_raw_then_id() -> None:
-    assert order(NAMES, OrderKey("name")) == ["c", "e", "b", "d", "f", "a"]
+def test_strings_equal_under_the_collation_are_ties_broken_by_id() -> None:
+    # "Alpha"/"alpha" and "beta"/"Beta" tie on a case-insensitive source, as they do in SQL
+    assert order(NAMES, OrderKey("name")) == ["c", "e", "b", "d", "a", "f"]
+    assert order(NAMES, OrderKey("name", descending=True)) == ["a", "f", "b", "d", "c", "e"]
     assert order(NAMES, OrderKey("name"), ci=False) == ["c", "e", "b", "f", "d", "a"]
 
 
