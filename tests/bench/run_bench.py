@@ -458,7 +458,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--page-size", type=int, default=20, help="records per list call (default 20)")
     p.add_argument(
-        "--rounds", type=int, default=3, help="measured rounds, median taken (default 3)"
+        "--rounds", type=int, default=5, help="measured rounds, median taken (default 5)"
     )
     p.add_argument("--warmup", type=int, default=200, help="warm-up requests per leg (default 200)")
     p.add_argument(
