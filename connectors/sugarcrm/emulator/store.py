@@ -1,0 +1,170 @@
+"""Sugar record store: rows per module, save-time coercion, soft deletes, ordering and paging."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from connectors.sugarcrm.emulator.schema import MODULES, FieldDef
+from connectors.sugarcrm.emulator.values import parse_datetime, php_str, sort_key
+
+__all__ = ["FileData", "InvalidValue", "RecordStore", "coerce", "iso", "order_rows", "utcnow"]
+
+Row = dict[str, Any]
+
+
+class InvalidValue(ValueError):
+    """A submitted value the field's type cannot hold."""
+
+
+@dataclass
+class FileData:
+    name: str
+    content_type: str
+    data: bytes
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+
+
+def iso(moment: datetime) -> str:
+    """Sugar's API date-time form for a UTC user: 2013-02-26T19:12:00+00:00."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+_TRUE = {"1", "true", "on", "yes"}
+_FALSE = {"0", "false", "off", "no", ""}
+
+
+def coerce(fdef: FieldDef, value: Any) -> Any:
+    """What SugarField::apiSave stores for a submitted value; InvalidValue when it cannot."""
+    ftype = fdef.type
+    if ftype == "bool":
+        if isinstance(value, bool) or value is None:
+            return bool(value)
+        if isinstance(value, int | float):
+            return bool(value)
+        text = php_str(value).strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        raise InvalidValue(fdef.name)
+    if value is None or (value == "" and ftype not in ("varchar", "text", "name", "enum", "email",
+                                                       "phone", "url", "id", "relate")):
+        return None
+    if isinstance(value, list | dict):
+        raise InvalidValue(fdef.name)
+    if ftype == "int":
+        if isinstance(value, bool):
+            return int(value)
+        try:
+            number = Decimal(php_str(value).strip())
+        except InvalidOperation as exc:
+            raise InvalidValue(fdef.name) from exc
+        if number != number.to_integral_value():
+            raise InvalidValue(fdef.name)
+        return int(number)
+    if ftype in ("decimal", "currency"):
+        try:
+            number = Decimal(php_str(value).strip())
+        except InvalidOperation as exc:
+            raise InvalidValue(fdef.name) from exc
+        if not number.is_finite():
+            raise InvalidValue(fdef.name)
+        # Sugar hands decimals back as strings at the column's scale.
+        return f"{number:.6f}" if ftype == "currency" else f"{number:.2f}"
+    if ftype == "date":
+        text = php_str(value).strip()
+        try:
+            return datetime.strptime(text, "%Y-%m-%d").date().isoformat()
+        except ValueError as exc:
+            raise InvalidValue(fdef.name) from exc
+    if ftype == "datetime":
+        parsed = parse_datetime(value)
+        if parsed is None:
+            raise InvalidValue(fdef.name)
+        return iso(parsed)
+    return php_str(value)
+
+
+class RecordStore:
+    """Rows of every emulated module; soft-deleted rows stay, flagged `deleted`."""
+
+    def __init__(self, clock: Callable[[], datetime] = utcnow) -> None:
+        self._rows: dict[str, dict[str, Row]] = {name: {} for name in MODULES}
+        self.files: dict[tuple[str, str, str], FileData] = {}
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # --- the public, dict-like surface used by tests and seeding -------------------------------
+
+    def insert(self, module: str, record: Row) -> Row:
+        """Store a record as given (coerced to field types); fills id, dates and flags."""
+        table = self._rows[module]
+        defs = MODULES[module].fields
+        row: Row = {name: None for name in defs if defs[name].source != "non-db"}
+        for name, value in record.items():
+            if name in defs and defs[name].source != "non-db":
+                row[name] = coerce(defs[name], value)
+        row["id"] = str(record.get("id") or uuid.uuid4())
+        if row["id"] in table:
+            raise KeyError(f"Record already exists: {row['id']} in module: {module}")
+        stamp = iso(self.now())
+        row["date_entered"] = row["date_entered"] or stamp
+        row["date_modified"] = row["date_modified"] or row["date_entered"]
+        row["deleted"] = bool(record.get("deleted", False))
+        table[row["id"]] = row
+        return row
+
+    def get(self, module: str, record_id: Any) -> Row | None:
+        """The stored row, deleted or not; None when absent."""
+        if not isinstance(record_id, str):
+            return None
+        return self._rows.get(module, {}).get(record_id)
+
+    def live(self, module: str, record_id: Any) -> Row | None:
+        row = self.get(module, record_id)
+        return None if row is None or row["deleted"] else row
+
+    def all(self, module: str) -> list[Row]:
+        """Every row that is not soft-deleted, in insertion order."""
+        return [r for r in self._rows[module].values() if not r["deleted"]]
+
+    def rows(self, module: str, include_deleted: bool = False) -> Iterable[Row]:
+        return self._rows[module].values() if include_deleted else self.all(module)
+
+    # --- writes the API performs --------------------------------------------------------------
+
+    def touch(self, row: Row) -> None:
+        """date_modified moves forward on every save, even twice in one second."""
+        moment = self.now()
+        previous = parse_datetime(row.get("date_modified"))
+        if previous is not None and moment <= previous:
+            moment = previous + timedelta(seconds=1)
+        row["date_modified"] = iso(moment)
+
+    def update(self, module: str, record_id: str, changes: Row) -> Row:
+        row = self._rows[module][record_id]
+        row.update(changes)
+        self.touch(row)
+        return row
+
+    def delete(self, module: str, record_id: str) -> None:
+        row = self._rows[module][record_id]
+        row["deleted"] = True
+        self.touch(row)
+
+
+def order_rows(rows: list[Row], order: list[tuple[FieldDef, bool]]) -> list[Row]:
+    """Multi-key ORDER BY with MySQL NULL placement (first ascending, last descending)."""
+    ordered = list(rows)
+    for fdef, ascending in reversed(order):  # stable sorts, least significant key first
+        ordered.sort(key=lambda r, f=fdef: sort_key(f.type, r.get(f.name)),
+                     reverse=not ascending)
+    return ordered
