@@ -57,7 +57,47 @@ def _cases(records):
         Condition("date_entered", ">", moment),
         Condition("date_entered", ">=", moment),
         Condition("date_entered", "<", moment),
+        Condition("headcount_c", "==", _common(records, "headcount_c")[0]),
+        Condition("headcount_c", "!=", _common(records, "headcount_c")[0]),
+        Condition("headcount_c", ">", str(_common(records, "headcount_c")[0])),
+        Condition("headcount_c", "in", tuple(_common(records, "headcount_c")[:2])),
+        Condition("headcount_c", "notIn", tuple(_common(records, "headcount_c")[:2])),
+        Condition("revenue_c", "<=", _common(records, "revenue_c")[0]),
     ]
+
+
+def _contact_cases(records):
+    birthdays = sorted(r["birthdate"] for r in records if r.get("birthdate"))
+    mid = birthdays[len(birthdays) // 2]
+    scores = _common(records, "score_c")
+    return [
+        Condition("birthdate", "==", mid),
+        Condition("birthdate", "!=", mid),
+        Condition("birthdate", "<", mid),
+        Condition("birthdate", ">=", mid),
+        Condition("do_not_call", "==", True),
+        Condition("do_not_call", "!=", False),
+        Condition("score_c", ">", scores[0]),
+        Condition("last_name", "startsWith", "s"),
+        Condition("title", "isNull"),
+    ]
+
+
+async def test_typed_fields_give_the_gateway_answer(crm):
+    info = await crm.describe("Contacts")
+    types = {n: f.type for n, f in info.fields.items()}
+    records = await walk(crm, "Contacts", PushedQuery(order_by=(OrderKey("id"),)))
+    order = (OrderKey("last_name"), OrderKey("id"))
+    wrong = []
+    for cond in _contact_cases(records):
+        assert crm.pushable(cond, info.field(cond.field)), cond
+        flt = (Group((cond,)),)
+        want = [r["id"] for r in ordered(select(records, flt, types), order, types)]
+        pushed = PushedQuery(filter=flt, order_by=order)
+        got = [r["id"] for r in await walk(crm, "Contacts", pushed)]
+        if got != want or await crm.count("Contacts", flt) != len(want):
+            wrong.append((cond, len(got), len(want)))
+    assert wrong == []
 
 
 async def test_login_once_and_records_are_clean(crm, emu, data):
@@ -69,13 +109,17 @@ async def test_login_once_and_records_are_clean(crm, emu, data):
 
 async def test_every_operator_gives_the_gateway_answer(crm, data):
     info, records, types = data
+    wrong, sizes = [], []
     for cond in _cases(records):
         assert crm.pushable(cond, info.field(cond.field)), cond
         flt = (Group((cond,)),)
         want = [r["id"] for r in ordered(select(records, flt, types), BY_NAME, types)]
         got = [r["id"] for r in await walk(crm, ENTITY, PushedQuery(filter=flt, order_by=BY_NAME))]
-        assert got == want, cond
-        assert await crm.count(ENTITY, flt) == len(want), cond
+        if got != want or await crm.count(ENTITY, flt) != len(want):
+            wrong.append((cond, len(got), len(want)))
+        sizes.append(len(want))
+    assert wrong == []
+    assert sum(0 < n < len(records) for n in sizes) >= len(sizes) - 2  # the cases discriminate
 
 
 async def test_or_of_and_groups(crm, data):
