@@ -161,3 +161,21 @@ async def test_entities_come_from_metadata_with_types(crm):
     info = await crm.describe(ENTITY)
     assert info.field("date_entered").type == "datetime"
     assert info.field("id") is not None
+
+
+async def test_server_side_page_cap_is_walked_without_gaps(crm, emu):
+    emu.max_list_limit = 20  # silently clamps max_num=50 to 20
+    page = await crm.query(ENTITY, PushedQuery(order_by=BY_NAME), 0, 50)
+    assert len(page.records) == 20 and page.more
+    ids = [r["id"] for r in await walk(crm, ENTITY, PushedQuery(order_by=BY_NAME))]
+    assert len(ids) == len(set(ids)) == 250
+
+
+async def test_configured_entities_restrict_and_describe(make):
+    conn = make(entities={"Accounts": {"fields": {"employees": {"type": "integer"}}}})
+    assert [e.name for e in await conn.entities()] == ["Accounts"]
+    info = await conn.describe("Accounts")
+    assert info.field("employees").type == "integer"  # the config overrides the metadata
+    assert info.field("industry") is not None  # the rest still comes from Sugar
+    with pytest.raises(NotFound):
+        await conn.describe("Contacts")
