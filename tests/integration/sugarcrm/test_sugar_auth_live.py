@@ -63,3 +63,14 @@ async def test_aclose_logs_out(make, emu):
     await conn.check()
     await conn.aclose()
     assert emu.calls("POST", "/rest/v10/oauth2/logout") == 1
+
+
+async def test_refused_refresh_falls_back_to_a_fresh_login(make, emu):
+    mine, other = make(), make()
+    await mine.query("Accounts", ORDER, 0, 1)
+    await other.query("Accounts", ORDER, 0, 1)  # same user and platform: evicts our session
+    emu.expire_tokens()
+    page = await mine.query("Accounts", ORDER, 0, 3)
+    assert len(page.records) == 3
+    tail = [(c.body["grant_type"], c.status) for c in emu.log if c.path == TOKEN_PATH][-2:]
+    assert tail == [("refresh_token", 400), ("password", 200)]
