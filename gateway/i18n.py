@@ -13,7 +13,9 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["CATALOG", "DEFAULT_LOCALE", "LOCALES", "UnknownLocale", "parse_locale", "translate"]
+__all__ = [
+    "CATALOG", "DEFAULT_LOCALE", "LOCALES", "UnknownLocale", "lookup", "parse_locale", "translate",
+]
 
 DEFAULT_LOCALE = "en-US"
 LOCALES: tuple[str, ...] = ("en-US", "zh-CN", "ja-JP", "es-ES")
@@ -73,12 +75,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "A valid API key is required", "需要有效的 API 密钥", "有効な API キーが必要です",
         "Se requiere una clave de API válida",
     ),
-    "forbidden": _t(
-        "Access denied", "拒绝访问", "アクセスが拒否されました", "Acceso denegado"
-    ),
-    "not_found": _t(
-        "Not found", "未找到", "見つかりません", "No encontrado"
-    ),
+    "forbidden": _t("Access denied", "拒绝访问", "アクセスが拒否されました", "Acceso denegado"),
+    "not_found": _t("Not found", "未找到", "見つかりません", "No encontrado"),
     "method_not_allowed": _t(
         "This method is not allowed here", "此处不允许使用该方法",
         "ここではこのメソッドは使用できません", "Este método no está permitido aquí",
@@ -158,8 +156,7 @@ CATALOG: dict[str, dict[str, str]] = {
     ),
     "no_route": _t(
         "There is no endpoint at {path}", "{path} 处没有接口",
-        "{path} にエンドポイントはありません",
-        "No hay ningún endpoint en {path}",
+        "{path} にエンドポイントはありません", "No hay ningún endpoint en {path}",
     ),
     "body_too_large": _t(
         "The body is larger than {max} bytes", "请求体超过 {max} 字节",
@@ -168,17 +165,15 @@ CATALOG: dict[str, dict[str, str]] = {
     # request bodies and records (gateway/http/handlers)
     "bad_json": _t(
         "Not valid JSON: {error}", "不是有效的 JSON：{error}",
-        "正しい JSON ではありません: {error}",
-        "No es un JSON válido: {error}",
+        "正しい JSON ではありません: {error}", "No es un JSON válido: {error}",
     ),
     "not_an_object": _t(
         "A JSON object is expected here", "此处需要 JSON 对象",
         "ここには JSON オブジェクトが必要です", "Aquí se espera un objeto JSON",
     ),
     "id_mismatch": _t(
-        "The id in the body differs from the id in the path",
-        "请求体中的 id 与路径中的 id 不一致", "本文の id がパスの id と一致しません",
-        "El id del cuerpo no coincide con el id de la ruta",
+        "The id in the body differs from the id in the path", "请求体中的 id 与路径中的 id 不一致",
+        "本文の id がパスの id と一致しません", "El id del cuerpo no coincide con el id de la ruta",
     ),
     "version_mismatch": _t(
         "The version in the body differs from the If-Match header",
@@ -199,8 +194,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "Entidad desconocida '{entity}'",
     ),
     "record_not_found": _t(
-        "Record {id} was not found in {source}/{entity}",
-        "在 {source}/{entity} 中未找到记录 {id}",
+        "Record {id} was not found in {source}/{entity}", "在 {source}/{entity} 中未找到记录 {id}",
         "{source}/{entity} にレコード {id} が見つかりません",
         "No se encontró el registro {id} en {source}/{entity}",
     ),
@@ -257,6 +251,10 @@ CATALOG: dict[str, dict[str, str]] = {
     ),
     "missing_operator": _t(
         "The operator is missing", "缺少运算符", "演算子がありません", "Falta el operador",
+    ),
+    "unknown_key": _t(
+        "Unknown key '{key}'", "未知的键 '{key}'", "不明なキー '{key}' です",
+        "Clave desconocida '{key}'",
     ),
     "bad_operator": _t(
         "Unknown operator '{operator}'; use one of {allowed}",
@@ -341,22 +339,21 @@ CATALOG: dict[str, dict[str, str]] = {
     ),
     "page_size_range": _t(
         "pageSize must be between 1 and {max}", "pageSize 必须在 1 到 {max} 之间",
-        "pageSize は 1 から {max} の間で指定してください",
-        "pageSize debe estar entre 1 y {max}",
+        "pageSize は 1 から {max} の間で指定してください", "pageSize debe estar entre 1 y {max}",
     ),
     "page_no_range": _t(
-        "pageNo must be 1 or more", "pageNo 必须大于或等于 1",
-        "pageNo は 1 以上で指定してください", "pageNo debe ser 1 o mayor",
+        "pageNo must be 1 or more", "pageNo 必须大于或等于 1", "pageNo は 1 以上で指定してください",
+        "pageNo debe ser 1 o mayor",
     ),
     # query execution (gateway/query/execute.py)
     "scan_too_large": _t(
-        "This query would need the gateway to read more than {limit} records of "
-        "{source}/{entity}; narrow the filter",
+        "This query would need the gateway to read more than {limit} "
+        "records of {source}/{entity}; narrow the filter",
         "该查询需要网关读取 {source}/{entity} 中超过 {limit} 条记录，请缩小过滤范围",
-        "このクエリでは {source}/{entity} の {limit} 件を超えるレコードを読み込む必要があります。"
-        "フィルターを絞り込んでください",
-        "Esta consulta obligaría al gateway a leer más de {limit} registros de "
-        "{source}/{entity}; restrinja el filtro",
+        "このクエリでは {source}/{entity} の {limit} "
+        "件を超えるレコードを読み込む必要があります。フィルターを絞り込んでください",
+        "Esta consulta obligaría al gateway a leer más de {limit} "
+        "registros de {source}/{entity}; restrinja el filtro",
     ),
     "paging_stuck": _t(
         "The backend's paging of {source}/{entity} does not advance",
@@ -384,18 +381,27 @@ class _Strict(dict[str, Any]):
 _FORMATTER = string.Formatter()
 
 
-def translate(
-    key: str | None, locale: str, params: Mapping[str, Any] | None = None, default: str = ""
-) -> str:
-    """The message for ``key`` in ``locale``, formatted with ``params``; ``default`` (the raiser's
-    English text) when the catalog has no such key or the template cannot be filled."""
+def lookup(key: str | None, locale: str, params: Mapping[str, Any] | None = None) -> str | None:
+    """The catalog's text for ``key`` in ``locale`` (English if that locale lacks it), filled
+    with ``params``; None when there is no such key or the template cannot be filled."""
     entry = CATALOG.get(key or "")
     if entry is None:
-        return default or (key or "")
+        return None
     template = entry.get(locale) or entry.get(DEFAULT_LOCALE)
     if template is None:
-        return default or (key or "")
+        return None
     try:
         return _FORMATTER.vformat(template, (), _Strict(params or {}))
     except (KeyError, IndexError, ValueError, AttributeError):
-        return default or template
+        return None
+
+
+def translate(
+    key: str | None, locale: str, params: Mapping[str, Any] | None = None, default: str = ""
+) -> str:
+    """The message for ``key`` in ``locale``; ``default`` (the raiser's English text, else the
+    key itself) when the catalog has no such key or the template cannot be filled."""
+    text = lookup(key, locale, params)
+    if text is None:
+        return default or (key or "")
+    return text

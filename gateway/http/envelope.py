@@ -11,7 +11,7 @@ import orjson
 from aiohttp import web
 
 from gateway.errors import Detail, GatewayError
-from gateway.i18n import DEFAULT_LOCALE, translate
+from gateway.i18n import DEFAULT_LOCALE, lookup, translate
 
 __all__ = ["JSON_TYPE", "dumps", "error_body", "error_response", "localized", "ok", "page"]
 
@@ -72,10 +72,10 @@ def localized(
     specific = bool(msg) and msg != key
     if locale == DEFAULT_LOCALE and specific:
         return msg
-    text = translate(key, locale, params, "")
-    if text and key != error_id:
+    text = lookup(key, locale, params)
+    if text is not None and key != error_id:
         return text
-    generic = text or translate(error_id, locale, {}, "")
+    generic = text or lookup(error_id, locale)
     if not generic:
         return msg
     if specific and not detailed and locale != DEFAULT_LOCALE:

@@ -1,0 +1,61 @@
+"""Envelope rendering: localized msg rules, the source block, Retry-After, and the key ring."""
+
+from __future__ import annotations
+
+import hashlib
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+
+from gateway.errors import BackendFailure, Detail, InvalidFilter, NotFound, RateLimited, SourceInfo
+from gateway.http.envelope import error_body, error_response, localized
+from gateway.http.middleware.consumers import KeyRing
+
+
+def test_english_keeps_the_raisers_text() -> None:
+    err = BackendFailure("crm answered 500: upstream exploded")
+    assert error_body(err, locale="en-US", request_id="r")["msg"] == err.msg
+
+
+def test_other_locales_translate_and_keep_untranslated_specifics_in_brackets() -> None:
+    err = BackendFailure("crm answered 500")
+    assert localized(err.key, err.error, err.msg, err.params, "zh-CN", detailed=False) == (
+        "后端返回了错误 (crm answered 500)"
+    )
+
+
+def test_details_translated_and_top_msg_generic_when_detailed() -> None:
+    err = InvalidFilter(
+        "filter[0][0].operator: Unknown operator '~='",
+        params={"path": "filter[0][0].operator"},
+        details=[Detail("filter[0][0].operator", "Unknown operator '~='", "bad_operator",
+                        {"operator": "~=", "allowed": "=="})],
+    )
+    body = error_body(err, locale="es-ES", request_id="r1")
+    assert body["msg"] == "El filtro no es válido; consulte details"
+    assert body["details"] == [{"path": "filter[0][0].operator",
+                                "msg": "Operador desconocido '~='; use uno de =="}]
+    assert "source" not in body and body["requestId"] == "r1" and body["code"] == 400
+
+
+def test_source_block_and_retry_after() -> None:
+    err = RateLimited("slow down", retry_after=2.1, source=SourceInfo("crm", 429, "too_many"))
+    resp = error_response(err, locale="en-US", request_id="r2")
+    body: dict[str, Any] = orjson.loads(resp.body)  # type: ignore[arg-type]
+    assert resp.status == 429 and resp.headers["Retry-After"] == "3"
+    assert body["source"] == {"name": "crm", "status": 429, "error": "too_many"}
+
+
+def test_keyed_error_without_catalog_entry_uses_its_english() -> None:
+    err = NotFound("File logo was not found", key="file_not_found_custom")
+    got = error_body(err, locale="ja-JP", request_id="r")["msg"]
+    assert got == "見つかりません (File logo was not found)"
+
+
+def test_keyring_matches_plain_and_hashed_keys_only() -> None:
+    plain = SimpleNamespace(name="a", key_sha256=hashlib.sha256(b"key-one").hexdigest())
+    hashed = SimpleNamespace(name="b", key_sha256=hashlib.sha256(b"key-two").hexdigest())
+    ring = KeyRing([plain, hashed])  # type: ignore[list-item]
+    assert ring.find("key-one") is plain and ring.find("key-two") is hashed
+    assert ring.find("key-three") is None and ring.find("") is None
