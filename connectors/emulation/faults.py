@@ -15,7 +15,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Kind = Literal["fail", "rate_limit", "drop", "malformed"]
 
 # Set on the request when the connection was closed without an answer, so a request log can tell.
-DROPPED = "emulation.dropped"
+DROPPED = web.RequestKey("emulation_dropped", bool)
 # What a half-sent answer looks like: a JSON document cut in the middle.
 TRUNCATED_BODY = b'{"next_offset": 20, "records": [{"id": "'
 

@@ -186,8 +186,8 @@ async def test_default_order_and_id_tiebreak(api):
     _, body = await api("GET", "/Accounts", params={"order_by": "headcount_c:DESC"})
     assert [r["id"] for r in body["records"]][-2:] == ["A6", "A3"]  # NULLs last, id desc
     status, body = await api("GET", "/Accounts", params={"order_by": "bogus:asc"})
-    assert (status, body) == (422, {"error": "invalid_parameter",
-                                    "error_message": "Non existing field: bogus in module: Accounts"})
+    message = "Non existing field: bogus in module: Accounts"
+    assert (status, body) == (422, {"error": "invalid_parameter", "error_message": message})
 
 
 async def test_fields_selection(api):
@@ -216,7 +216,9 @@ async def test_relate_field_filters_through_link(api, sugar):
 async def test_metadata_uses_sugar_types(api):
     status, body = await api("GET", "/metadata",
                              params={"type_filter": "modules", "module_filter": "Accounts"})
+    assert status == 200
     fields = body["modules"]["Accounts"]["fields"]
     assert list(body["modules"]) == ["Accounts"] and body["_hash"]
     assert fields["name"]["type"] == "name" and fields["annual_revenue"]["type"] == "varchar"
-    assert fields["employees"]["type"] == "varchar" and fields["date_modified"]["type"] == "datetime"
+    assert fields["employees"]["type"] == "varchar"
+    assert fields["date_modified"]["type"] == "datetime"
