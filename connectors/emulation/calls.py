@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from connectors.emulation.faults import DROPPED
 
@@ -57,7 +58,7 @@ def _query(request: web.Request) -> dict[str, Any]:
     return out
 
 
-def log_middleware(log: CallLog) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def log_middleware(log: CallLog) -> Middleware:
     """Outermost middleware: records every request, including faulted and dropped ones."""
 
     @web.middleware

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 __all__ = ["DROPPED", "Faults", "fault_middleware"]
 
@@ -124,7 +125,7 @@ def fault_middleware(
     faults: Faults,
     error_body: Callable[[int], bytes],
     maintenance_answer: Callable[[web.Request], web.StreamResponse | None] | None = None,
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+) -> Middleware:
     """aiohttp middleware applying `faults` in front of an emulator's handlers.
 
     `error_body(status)` builds the backend's own error document for injected failures;

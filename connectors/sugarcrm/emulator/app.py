@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -284,8 +283,9 @@ class SugarEmulator:
             return self.files.remove(module, record_id, fname, req.base_url, user(grant))
         raise _no_method(s)
 
-    _user_id: Callable[[AccessGrant], str] = staticmethod(  # type: ignore[assignment]
-        lambda grant: TokenServer.user_id(grant.user))
+    @staticmethod
+    def _user_id(grant: AccessGrant) -> str:
+        return TokenServer.user_id(grant.user)
 
     def _me(self, grant: AccessGrant) -> dict[str, Any]:
         return {"id": TokenServer.user_id(grant.user), "user_name": grant.user,

@@ -182,9 +182,9 @@ def date_range(name: Any, today: date) -> tuple[date, date] | None:
         return index // 12, index % 12 + 1
 
     ranges: dict[str, Callable[[], tuple[date, date]]] = {
-        "yesterday": lambda: (today - timedelta(days=1),) * 2,  # type: ignore[return-value]
+        "yesterday": lambda: (today - timedelta(days=1),) * 2,
         "today": lambda: (today, today),
-        "tomorrow": lambda: (today + timedelta(days=1),) * 2,  # type: ignore[return-value]
+        "tomorrow": lambda: (today + timedelta(days=1),) * 2,
         "last_7_days": lambda: (today - timedelta(days=6), today),
         "next_7_days": lambda: (today, today + timedelta(days=6)),
         "last_30_days": lambda: (today - timedelta(days=29), today),

@@ -165,6 +165,9 @@ def order_rows(rows: list[Row], order: list[tuple[FieldDef, bool]]) -> list[Row]
     """Multi-key ORDER BY with MySQL NULL placement (first ascending, last descending)."""
     ordered = list(rows)
     for fdef, ascending in reversed(order):  # stable sorts, least significant key first
-        ordered.sort(key=lambda r, f=fdef: sort_key(f.type, r.get(f.name)),
-                     reverse=not ascending)
+        ordered.sort(key=_key_for(fdef), reverse=not ascending)
     return ordered
+
+
+def _key_for(fdef: FieldDef) -> Callable[[Row], tuple[Any, ...]]:
+    return lambda row: sort_key(fdef.type, row.get(fdef.name))

@@ -53,7 +53,7 @@ def php_query(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
                 if not isinstance(child, dict):
                     child = node[key] = {}
                 node = child
-    return _listify(out)
+    return {k: _listify(v) for k, v in out.items()}  # $_GET itself stays keyed
 
 
 def _listify(node: Any) -> Any:
