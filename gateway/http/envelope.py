@@ -104,6 +104,9 @@ def error_body(err: GatewayError, *, locale: str, request_id: str) -> dict[str, 
     return body
 
 
+DEFAULT_RETRY_AFTER = 1.0
+
+
 def error_response(
     err: GatewayError, *, locale: str, request_id: str, headers: dict[str, str] | None = None
 ) -> web.Response:
@@ -112,6 +115,10 @@ def error_response(
     Only ``gateway/http/middleware/errors.py`` calls this (errors are rendered in one place).
     """
     extra = dict(headers or {})
-    if err.retry_after is not None and err.retry_after >= 0:
-        extra["Retry-After"] = str(max(0, math.ceil(err.retry_after)))
+    retry_after = err.retry_after
+    if retry_after is None and err.status in (429, 503):
+        # The contract promises Retry-After on these; when the backend named no wait, a short one.
+        retry_after = DEFAULT_RETRY_AFTER
+    if retry_after is not None and retry_after >= 0:
+        extra["Retry-After"] = str(max(0, math.ceil(retry_after)))
     return _json(error_body(err, locale=locale, request_id=request_id), err.status, extra)

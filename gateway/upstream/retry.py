@@ -20,8 +20,12 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:  # RFC 9110 says integer seconds; some proxies send fractions, which we accept too
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 and seconds == seconds else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
