@@ -12,8 +12,10 @@ front of it, and the gateway configured with the emulator as source ``sugarcrm``
 * ``get``: one record by id, one backend call on every path: the like-for-like comparison.
 
 Latency is measured at concurrency 1 (p50/p99), throughput at ``--concurrency``. After a warm-up,
-each round runs every leg in a rotated order; per-round ratios are paired and the median of the
-rounds is reported. Targets: gateway/proxy throughput ≥ 0.80, gateway/proxy added latency ≤ 1.5.
+each round interleaves the three legs (request by request for latency, in chunks for throughput),
+so host noise hits them alike; ratios are paired within a round and the median over rounds is
+reported, with every round's value shown.
+Targets: gateway/proxy throughput ≥ 0.80, gateway/proxy added latency ≤ 1.5.
 Ratios, never absolute timings: the client, the emulator and both servers share one CPU and loop.
 """
 
@@ -28,10 +30,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from tests.bench.proxy import make_proxy_app
 __all__ = ["main", "run"]
 
 ROOT = Path(__file__).resolve().parents[2]
+GATEWAY_LOG = ROOT / ".bench" / "gateway.log"
 LEGS = ("direct", "proxy", "gateway")
 SCENARIOS = ("list", "get")
 TARGET_THROUGHPUT = 0.80  # gateway req/s ÷ proxy req/s, at least
@@ -74,7 +76,7 @@ class Sample:
 @dataclass
 class Setup:
     calls: dict[tuple[str, str], Call]  # (scenario, leg) -> call
-    backend_hits: Counter[str] = field(default_factory=Counter)
+    emulator: Any  # the SugarEmulator: its request log counts backend calls per leg
 
 
 # ---- servers ----------------------------------------------------------------------------------
@@ -91,33 +93,21 @@ async def _serve(stack: AsyncExitStack, app: web.Application) -> str:
     return f"http://{host}:{port}"
 
 
-def _counting(hits: Counter[str]) -> Callable[..., Awaitable[web.StreamResponse]]:
-    @web.middleware
-    async def count(request: web.Request, handler: Any) -> web.StreamResponse:
-        hits[request.path] += 1
-        return await handler(request)
-
-    return count
-
-
-async def _start_emulator(stack: AsyncExitStack, hits: Counter[str]) -> str:
-    """The SugarCRM emulator on loopback; its origin (scheme://host:port)."""
+async def _start_emulator(stack: AsyncExitStack, emulators: list[Any]) -> str:
+    """The SugarCRM emulator on loopback (appended to ``emulators``); its origin."""
     from connectors.emulation.server import start
     from connectors.sugarcrm.emulator import SugarEmulator
 
-    emulator = SugarEmulator(user=SUGAR_USER, password=SUGAR_PASSWORD)
-    app = emulator.app()
-    # Counts backend calls per leg; the same small cost on every path.
-    app.middlewares.append(_counting(hits))
-    runner, base_url = await start(app)
+    emulator = SugarEmulator(users={SUGAR_USER: SUGAR_PASSWORD})
+    emulators.append(emulator)
+    runner, base_url = await start(emulator.app)
     stack.push_async_callback(runner.cleanup)
-    origin = str(base_url).rstrip("/")
-    return origin.removesuffix("/rest/v10")
+    return str(base_url).rstrip("/").removesuffix("/rest/v10")
 
 
-def gateway_config(emulator_origin: str) -> str:
+def gateway_config(emulator_origin: str, log_level: str = "info") -> str:
     return f"""
-server: {{host: 127.0.0.1, port: 0, logLevel: warning}}
+server: {{host: 127.0.0.1, port: 0, logLevel: {log_level}}}
 consumers:
   - {{name: bench, apiKey: {API_KEY}, orgs: [{ORG}]}}
 sources:
@@ -131,12 +121,19 @@ sources:
 """
 
 
-async def _start_gateway(stack: AsyncExitStack, emulator_origin: str) -> str:
+async def _start_gateway(stack: AsyncExitStack, emulator_origin: str, log_level: str) -> str:
     from gateway.config.load import load_config_text
     from gateway.http.app import create_app
+    from gateway.observability.logging import configure_logging
+    from gateway.observability.redact import Redactor
 
-    config = load_config_text(gateway_config(emulator_origin), "<bench>", env={})
-    return await _serve(stack, create_app(config))
+    config = load_config_text(gateway_config(emulator_origin, log_level), "<bench>", env={})
+    # Logged as in production (JSON lines, one access line per request at info), but to a file,
+    # so writing them is part of the cost while the table stays readable.
+    sink = stack.enter_context(GATEWAY_LOG.open("wb"))
+    redactor = Redactor()
+    configure_logging(config.server.logLevel, redactor, stream=sink)
+    return await _serve(stack, create_app(config, redactor=redactor, configure_logs=False))
 
 
 # ---- calls ------------------------------------------------------------------------------------
@@ -234,12 +231,8 @@ async def _one(session: aiohttp.ClientSession, call: Call) -> float:
     return time.perf_counter() - start
 
 
-async def latencies(session: aiohttp.ClientSession, call: Call, n: int) -> list[float]:
-    return [await _one(session, call) for _ in range(n)]
-
-
 async def throughput(session: aiohttp.ClientSession, call: Call, n: int, workers: int) -> float:
-    """Requests per second for ``n`` calls kept ``workers`` in flight."""
+    """Seconds taken by ``n`` calls kept ``workers`` in flight."""
     left = iter(range(n))
 
     async def worker() -> None:
@@ -248,23 +241,52 @@ async def throughput(session: aiohttp.ClientSession, call: Call, n: int, workers
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(workers)))
-    return n / (time.perf_counter() - start)
+    return time.perf_counter() - start
 
 
-async def _measure(
-    session: aiohttp.ClientSession, setup: Setup, scenario: str, leg: str, args: argparse.Namespace
-) -> Sample:
-    call = setup.calls[scenario, leg]
-    setup.backend_hits.clear()
-    lat = await latencies(session, call, args.requests)
-    calls_per_request = sum(setup.backend_hits.values()) / args.requests
-    rps = await throughput(session, call, args.requests, args.concurrency)
-    return Sample(
-        p50_ms=percentile(lat, 0.50) * 1e3,
-        p99_ms=percentile(lat, 0.99) * 1e3,
-        rps=rps,
-        backend_calls=calls_per_request,
-    )
+async def measure_round(
+    session: aiohttp.ClientSession,
+    setup: Setup,
+    scenario: str,
+    args: argparse.Namespace,
+    shift: int,
+) -> dict[str, Sample]:
+    """One round of one scenario, the legs interleaved so drift on the host hits them alike.
+
+    Latency: request by request, d p g, p g d, g d p, ... Throughput: in chunks of a few hundred
+    calls per leg, alternating legs, each leg's chunk times summed.
+    """
+    n, log = args.requests, setup.emulator.log
+    lat: dict[str, list[float]] = {leg: [] for leg in LEGS}
+    backend: dict[str, int] = dict.fromkeys(LEGS, 0)
+    setup.emulator.reset_log()
+    for i in range(n):
+        for k in range(3):
+            leg = LEGS[(i + shift + k) % 3]
+            lat[leg].append(await _one(session, setup.calls[scenario, leg]))
+            backend[leg] += len(log)  # the gateway's backend calls finish before it answers
+            setup.emulator.reset_log()  # the log keeps every call: keep it from growing
+    chunk = max(250, args.concurrency * 8)
+    spent, done = dict.fromkeys(LEGS, 0.0), dict.fromkeys(LEGS, 0)
+    while any(done[leg] < n for leg in LEGS):
+        for k in range(3):
+            leg = LEGS[(shift + k) % 3]
+            size = min(chunk, n - done[leg])
+            if size:
+                spent[leg] += await throughput(
+                    session, setup.calls[scenario, leg], size, args.concurrency
+                )
+                done[leg] += size
+                setup.emulator.reset_log()
+    return {
+        leg: Sample(
+            p50_ms=percentile(lat[leg], 0.50) * 1e3,
+            p99_ms=percentile(lat[leg], 0.99) * 1e3,
+            rps=n / spent[leg],
+            backend_calls=backend[leg] / n,
+        )
+        for leg in LEGS
+    }
 
 
 def _ratios(round_: dict[str, Sample]) -> dict[str, float]:
@@ -333,6 +355,7 @@ async def _profile(
         with profiler:
             call = setup.calls[scenario, "gateway"]
             await throughput(session, call, max(args.requests, 2000), args.concurrency)
+        setup.emulator.reset_log()
         for suffix, text in (
             ("html", profiler.output_html()),
             ("txt", profiler.output_text(unicode=True, color=False)),
@@ -349,10 +372,10 @@ async def environment(
 ) -> AsyncIterator[tuple[aiohttp.ClientSession, Setup]]:
     """Emulator, proxy, gateway and the client session, all on this loop; torn down on exit."""
     async with AsyncExitStack() as stack:
-        hits: Counter[str] = Counter()
-        emulator = await _start_emulator(stack, hits)
+        emulators: list[Any] = []
+        emulator = await _start_emulator(stack, emulators)
         proxy = await _serve(stack, make_proxy_app(emulator))
-        gateway = await _start_gateway(stack, emulator)
+        gateway = await _start_gateway(stack, emulator, args.log_level)
         session = await stack.enter_async_context(
             aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=max(100, args.concurrency * 2))
@@ -361,7 +384,7 @@ async def environment(
         token = await _sugar_token(session, emulator)
         sugar = {"OAuth-Token": token, "Content-Type": "application/json"}
         rid = await _seed(session, emulator, sugar, max(200, args.page_size * 5))
-        setup = Setup(_calls(emulator, proxy, gateway, token, rid, args.page_size), hits)
+        setup = Setup(_calls(emulator, proxy, gateway, token, rid, args.page_size), emulators[0])
         await _check(session, setup, args.page_size, rid)
         yield session, setup
 
@@ -371,13 +394,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for scenario in SCENARIOS:  # warm-up: connections, token caches, code paths
             for leg in LEGS:
                 await throughput(session, setup.calls[scenario, leg], args.warmup, args.concurrency)
+        setup.emulator.reset_log()
         rounds: dict[str, list[dict[str, Sample]]] = {s: [] for s in SCENARIOS}
         for n in range(args.rounds):
-            order = LEGS[n % 3 :] + LEGS[: n % 3]  # rotate, so drift does not favour one leg
             for scenario in SCENARIOS:
-                rounds[scenario].append(
-                    {leg: await _measure(session, setup, scenario, leg, args) for leg in order}
-                )
+                rounds[scenario].append(await measure_round(session, setup, scenario, args, n))
         result: dict[str, Any] = {
             "meta": _meta(args),
             "scenarios": {s: summarize(rounds[s]) for s in SCENARIOS},
@@ -463,6 +484,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=200, help="warm-up requests per leg (default 200)")
     p.add_argument(
         "--profile", action="store_true", help="profile the gateway legs with pyinstrument"
+    )
+    p.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help=f"gateway server.logLevel (default info, as deployed); lines go to {GATEWAY_LOG}",
     )
     p.add_argument("--out", default=str(ROOT / ".bench" / "last.json"), help="JSON result path")
     return p
