@@ -93,8 +93,12 @@ async def test_create_app_and_call_counting(aiohttp_client):
     emu = app[EMULATOR_KEY]
     client = await aiohttp_client(app)
     await login(client, "bob", "pw")
-    await login(client, "admin", "admin")
-    assert emu.calls("POST", f"{API}/oauth2/token") == 2
+    await login(client, "bob", "pw")
+    refused = await client.post(f"{API}/oauth2/token", json={
+        "grant_type": "password", "client_id": "sugar", "client_secret": "",
+        "username": "admin", "password": "admin", "platform": "base"})
+    assert refused.status == 401  # given credentials replace the default user
+    assert emu.calls("POST", f"{API}/oauth2/token") == 3
     emu.reset_log()
     assert emu.calls("POST", f"{API}/oauth2/token") == 0
     sugar_faults_expire = emu.faults.expire_tokens  # the style guide's spelling works too

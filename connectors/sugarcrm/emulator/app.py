@@ -344,8 +344,9 @@ EMULATOR_KEY = web.AppKey("sugar_emulator", SugarEmulator)
 
 def create_app(user: str | None = None, password: str | None = None,
                **kw: Any) -> web.Application:
-    """The emulator's app for `gateway emulator sugarcrm` and the demo (default admin/admin)."""
+    """The emulator's app for `gateway emulator sugarcrm` and the demo (default admin/admin).
+
+    Given credentials replace the default user: anyone testing a refused login expects the
+    default ones to be refused too."""
     users = {user or "admin": password or "admin"}
-    if "admin" not in users:
-        users["admin"] = "admin"
     return SugarEmulator(users=kw.pop("users", users), **kw).app
