@@ -70,6 +70,7 @@ class SugarConnector:
     def _unknown_entity(self, entity: str, source: SourceInfo | None = None) -> NotFound:
         return NotFound(
             f"Entity {entity} was not found in {self.name}",
+            key="unknown_entity",
             params={"source": self.name, "entity": entity}, source=source,
         )
 
@@ -149,6 +150,7 @@ class SugarConnector:
             return self._unknown_entity(entity, exc.source)
         return NotFound(
             f"Record {record_id} was not found in {self.name}/{entity}",
+            key="record_not_found",
             params={"source": self.name, "entity": entity, "id": record_id}, source=exc.source,
         )
 

@@ -171,3 +171,14 @@ async def test_a_write_whose_answer_is_lost_is_not_repeated(harness: Any, gw: An
     body = await call(gw, "POST", url(harness), 502, json=r.writable)
     assert body["error"] == "backend_error"
     assert len(harness.records()) == before + 1  # arrived once, never twice
+
+
+@pytest.mark.parametrize(("locale", "text"), [
+    ("zh-CN", "未找到记录"), ("ja_JP", "見つかりません"), ("es-ES", "No se encontró el registro"),
+])
+async def test_record_not_found_is_told_in_the_asked_locale(
+    harness: Any, gw: Any, locale: str, text: str
+) -> None:
+    body = await call(gw, "GET", url(harness, "/00000000-0000-4000-8000-000000000000"), 404,
+                      params={"locale": locale})
+    assert text in body["msg"] and "00000000-0000-4000-8000-000000000000" in body["msg"]
