@@ -1,1 +1,1 @@
-"""Backend connectors, each in its own package; emulators live beside them and import nothing from gateway/."""
+"""Backend connectors, one package each; their emulators import nothing from gateway/."""

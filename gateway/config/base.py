@@ -31,7 +31,7 @@ class SourceBase(StrictModel):
     type: str
     baseUrl: AnyHttpUrl
     timeout: float = Field(30.0, gt=0, description="seconds for one backend call")
-    retries: int = Field(3, ge=0, le=10, description="extra attempts, only for calls safe to repeat")
+    retries: int = Field(3, ge=0, le=10, description="extra attempts, only safe calls")
     maxConnections: int = Field(100, ge=1, description="pooled connections to this backend")
     entities: dict[str, EntityConfig] | None = Field(
         None, description="restrict and describe entities; default: the backend's own metadata"

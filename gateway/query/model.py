@@ -1,4 +1,4 @@
-"""The normalized query: conditions, AND groups, the OR filter, sort keys, fields, the page asked."""
+"""The normalized query: conditions, AND groups, the OR filter, sort keys, fields, the page."""
 
 from __future__ import annotations
 

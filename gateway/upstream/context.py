@@ -1,4 +1,4 @@
-"""What the gateway hands a connector for calling its backend: names, policies, metrics, redaction."""
+"""What the gateway hands a connector for calling its backend: policies, metrics, redaction."""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ class SugarHarness:
         text="name",
         category="industry",
         datetime="date_entered",
-        writable={"name": "Contract Test Inc", "industry": "Energy", "billing_address_city": "Oslo"},
+        writable={"name": "Contract Test Inc", "industry": "Energy", "website": "x.example"},
         invalid={"industry": "Energy"},  # Accounts need a name
     )
     types = {"name": "string", "industry": "string", "date_entered": "datetime", "id": "string"}

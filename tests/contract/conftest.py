@@ -26,7 +26,7 @@ GatewayFor = Callable[..., Awaitable[TestClient]]
 
 @pytest.fixture
 def gateway_for(make_gateway: Any) -> GatewayFor:
-    """``await gateway_for(harness, per_call=7)`` → a gateway with that harness as its one source."""
+    """``await gateway_for(harness, per_call=7)``: a gateway whose one source is that harness."""
 
     async def make(h: Harness, **source_kw: Any) -> TestClient:
         return await make_gateway({h.type: h.source(**source_kw)})

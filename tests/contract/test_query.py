@@ -1,4 +1,4 @@
-"""Contract: query answers are exact (same set, order and totalSize as the oracle) on every source."""
+"""Contract: query answers are exact (set, order and totalSize as the oracle) on every source."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.contract.conftest import ORG, AUTH, query, walk
+from tests.contract.conftest import AUTH, ORG, query, walk
 from tests.contract.oracle import expected
 
 OPERATORS = ["==", "!=", ">", ">=", "<", "<=", "in", "notIn",
@@ -18,7 +18,7 @@ def ids(records: list[dict[str, Any]]) -> list[str]:
 
 
 def sample_value(h: Any, field: str, op: str) -> Any:
-    """A value that splits the data set: taken from the data, so the result is neither all nor none."""
+    """A value taken from the data, so the result is neither every record nor none."""
     values = sorted({str(r[field]) for r in h.records() if r.get(field) not in (None, "")})
     mid = values[len(values) // 2]
     if op in ("in", "notIn"):

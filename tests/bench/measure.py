@@ -1,0 +1,172 @@
+"""Timing the legs: interleaved rounds, nearest-rank percentiles, paired ratios, targets."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import statistics
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+__all__ = [
+    "LEGS",
+    "TARGET_ADDED",
+    "TARGET_THROUGHPUT",
+    "BenchError",
+    "Call",
+    "Sample",
+    "measure_round",
+    "one",
+    "percentile",
+    "summarize",
+    "throughput",
+]
+
+LEGS = ("direct", "proxy", "gateway")
+TARGET_THROUGHPUT = 0.80  # gateway req/s ÷ proxy req/s, at least
+TARGET_ADDED = 1.5  # gateway added latency ÷ proxy added latency, at most
+
+
+class BenchError(RuntimeError):
+    """A leg answered something other than what it is supposed to measure."""
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None = None
+
+
+@dataclass
+class Sample:
+    p50_ms: float
+    p99_ms: float
+    rps: float
+    backend_calls: float = 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile: a latency some request actually had."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+async def one(session: aiohttp.ClientSession, call: Call) -> float:
+    start = time.perf_counter()
+    async with session.request(call.method, call.url, headers=call.headers, data=call.body) as r:
+        await r.read()
+        if r.status != 200:
+            raise BenchError(f"{call.method} {call.url} → {r.status} during the run")
+    return time.perf_counter() - start
+
+
+async def throughput(session: aiohttp.ClientSession, call: Call, n: int, workers: int) -> float:
+    """Seconds taken by ``n`` calls kept ``workers`` in flight."""
+    left = iter(range(n))
+
+    async def worker() -> None:
+        for _ in left:  # one shared iterator: workers take the next call when they are free
+            await one(session, call)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return time.perf_counter() - start
+
+
+async def measure_round(
+    session: aiohttp.ClientSession,
+    calls: Mapping[str, Call],
+    emulator: Any,
+    requests: int,
+    concurrency: int,
+    shift: int,
+) -> dict[str, Sample]:
+    """One round of one scenario, the legs interleaved so drift on the host hits them alike.
+
+    Latency: request by request, d p g, p g d, g d p, ... Throughput: in chunks of a few hundred
+    calls per leg, alternating legs, each leg's chunk times summed.
+    """
+    n, log = requests, emulator.log
+    lat: dict[str, list[float]] = {leg: [] for leg in LEGS}
+    backend: dict[str, int] = dict.fromkeys(LEGS, 0)
+    emulator.reset_log()
+    for i in range(n):
+        for k in range(3):
+            leg = LEGS[(i + shift + k) % 3]
+            lat[leg].append(await one(session, calls[leg]))
+            backend[leg] += len(log)  # the gateway's backend calls finish before it answers
+            emulator.reset_log()  # the log keeps every call: keep it from growing
+    chunk = max(250, concurrency * 8)
+    spent, done = dict.fromkeys(LEGS, 0.0), dict.fromkeys(LEGS, 0)
+    while any(done[leg] < n for leg in LEGS):
+        for k in range(3):
+            leg = LEGS[(shift + k) % 3]
+            size = min(chunk, n - done[leg])
+            if size:
+                spent[leg] += await throughput(session, calls[leg], size, concurrency)
+                done[leg] += size
+                emulator.reset_log()
+    return {
+        leg: Sample(
+            p50_ms=percentile(lat[leg], 0.50) * 1e3,
+            p99_ms=percentile(lat[leg], 0.99) * 1e3,
+            rps=n / spent[leg],
+            backend_calls=backend[leg] / n,
+        )
+        for leg in LEGS
+    }
+
+
+def _ratios(round_: dict[str, Sample]) -> dict[str, float]:
+    d, p, g = round_["direct"], round_["proxy"], round_["gateway"]
+    proxy_added, gateway_added = p.p50_ms - d.p50_ms, g.p50_ms - d.p50_ms
+    return {
+        "proxy_added_ms": proxy_added,
+        "gateway_added_ms": gateway_added,
+        "throughput_ratio": g.rps / p.rps,
+        # A proxy adding ≤ 0 (noise) leaves the ratio undefined rather than huge or negative.
+        "added_latency_ratio": gateway_added / proxy_added if proxy_added > 0 else math.nan,
+    }
+
+
+def _median(values: list[float]) -> float:
+    clean = [v for v in values if not math.isnan(v)]
+    return statistics.median(clean) if clean else math.nan
+
+
+def summarize(rounds: list[dict[str, Sample]]) -> dict[str, Any]:
+    """Median over rounds of each leg's numbers and of the per-round (paired) ratios."""
+    legs = {
+        leg: {
+            key: _median([getattr(r[leg], key) for r in rounds])
+            for key in ("p50_ms", "p99_ms", "rps", "backend_calls")
+        }
+        for leg in LEGS
+    }
+    per_round = [_ratios(r) for r in rounds]
+    ratios = {key: _median([r[key] for r in per_round]) for key in per_round[0]}
+    targets = {
+        "throughput_ratio": {
+            "target": f">= {TARGET_THROUGHPUT}",
+            "value": ratios["throughput_ratio"],
+            "pass": ratios["throughput_ratio"] >= TARGET_THROUGHPUT,
+        },
+        "added_latency_ratio": {
+            "target": f"<= {TARGET_ADDED}",
+            "value": ratios["added_latency_ratio"],
+            "pass": ratios["added_latency_ratio"] <= TARGET_ADDED,  # nan → False
+        },
+    }
+    return {
+        "legs": legs,
+        "ratios": ratios,
+        "targets": targets,
+        "rounds": len(rounds),
+        "per_round": per_round,  # the spread, to judge how much the medians can be trusted
+    }
