@@ -204,7 +204,10 @@ class Upstream:
             seconds = time.perf_counter() - started
             self.ctx.metrics.backend_call(self.ctx.source, op, status, seconds)
             record_call(seconds)
-            log.info(
+            # The access line counts every call; each one is worth its own line only when it
+            # failed (or at debug level, when chasing a problem).
+            failed = not isinstance(status, int) or status >= 400
+            (log.warning if failed else log.debug)(
                 "backend_call", source=self.ctx.source, op=op, method=method,
                 path=URL(url).path, status=status, ms=round(seconds * 1000, 1), attempt=attempt,
             )
