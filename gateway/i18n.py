@@ -95,6 +95,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "This source cannot do this operation", "该数据源不支持此操作",
         "このソースはこの操作に対応していません", "Esta fuente no admite esta operación",
     ),
+    "feature_pending": _t(
+        "{feature} is not available on source {source} yet",
+        "数据源 {source} 暂不支持 {feature}",
+        "ソース {source} では {feature} はまだ利用できません",
+        "{feature} aún no está disponible en la fuente {source}",
+    ),
     "rate_limited": _t(
         "Too many requests; retry later", "请求过多，请稍后重试",
         "リクエストが多すぎます。しばらくしてから再試行してください",

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel
 
-from gateway.http.handlers import discovery, ops, records
+from gateway.http.handlers import discovery, ops, pending, records
 from gateway.http.models import (
     DeletedEnvelope,
     EntityListEnvelope,
@@ -80,6 +80,15 @@ ROUTES: tuple[Route, ...] = (
           response=RecordEnvelope, params=(_IF_MATCH,)),
     Route("DELETE", _ONE, records.delete_record, "records.delete", "Delete a record", "records",
           response=DeletedEnvelope),
+    *(
+        Route(method, _ONE + "/files/{field}", pending.record_file, f"files.{method.lower()}",
+              "Files on record fields (not available yet: answers 422 unsupported)", "files",
+              status=422)
+        for method in ("GET", "PUT", "DELETE")
+    ),
+    Route("POST", "/v1/bulk", pending.bulk, "bulk.run",
+          "Batch of record calls (not available yet: answers 422 unsupported)", "bulk",
+          status=422),
     Route("GET", "/v1/sources", discovery.list_sources, "sources.list",
           "The sources this API key may use", "discovery", response=SourceListEnvelope),
     Route("GET", "/v1/sources/{source}/entities", discovery.list_entities, "sources.entities",

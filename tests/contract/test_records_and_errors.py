@@ -182,3 +182,15 @@ async def test_record_not_found_is_told_in_the_asked_locale(
     body = await call(gw, "GET", url(harness, "/00000000-0000-4000-8000-000000000000"), 404,
                       params={"locale": locale})
     assert text in body["msg"] and "00000000-0000-4000-8000-000000000000" in body["msg"]
+
+
+@pytest.mark.parametrize(("method", "suffix"), [
+    ("GET", "/files/picture"), ("PUT", "/files/picture"), ("DELETE", "/files/picture")])
+async def test_endpoints_not_served_yet_say_unsupported(
+    harness: Any, gw: Any, method: str, suffix: str
+) -> None:
+    body = await call(gw, method, url(harness, "/some-id" + suffix), 422)
+    assert body["error"] == "unsupported" and "files" in body["msg"].lower()
+    body = await call(gw, "POST", "/v1/bulk", 422, json={"requests": []})
+    assert body["error"] == "unsupported"
+    await call(gw, "GET", "/v1/records/nosuch/E/1/files/f", 404)
