@@ -8,7 +8,8 @@ failures are ``gateway.errors`` classes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
 
@@ -19,6 +20,8 @@ __all__ = [
     "Connector",
     "EntityInfo",
     "FieldInfo",
+    "FileDownload",
+    "FileInfo",
     "FieldType",
     "Page",
     "PushedQuery",
@@ -73,6 +76,7 @@ class Capabilities:
     batch_limit: int | None = None  # most writes in one native batch
     case_insensitive: bool = True  # string equality, LIKE and ordering ignore case
     nulls_first: bool = True  # in ascending order, null sorts before any value
+    files: bool = False  # can store files on record fields (spec §5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,23 @@ class Page:
 
     records: list[Record]
     more: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """What is known of a stored file before its bytes are read."""
+
+    filename: str | None
+    content_type: str = "application/octet-stream"
+    size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileDownload:
+    """A file being streamed from the backend; ``chunks`` is valid inside ``open_file``'s block."""
+
+    info: FileInfo
+    chunks: AsyncIterator[bytes]
 
 
 @runtime_checkable
@@ -138,6 +159,32 @@ class Connector(Protocol):
 
     async def delete(self, entity: str, record_id: str) -> None:
         """Delete one record; ``NotFound`` when it does not exist."""
+        ...
+
+    def open_file(
+        self, entity: str, record_id: str, field: str
+    ) -> AbstractAsyncContextManager[FileDownload]:
+        """Stream the file stored on a record's field (``NotFound`` when there is none); the
+        backend response stays open until the block exits. ``Unsupported`` without files."""
+        ...
+
+    async def put_file(
+        self,
+        entity: str,
+        record_id: str,
+        field: str,
+        *,
+        filename: str,
+        content_type: str,
+        chunks: AsyncIterable[bytes],
+        size: int | None,
+    ) -> FileInfo:
+        """Store a file on a record's field, streaming ``chunks`` to the backend (never
+        buffering the whole file), replacing what was there."""
+        ...
+
+    async def delete_file(self, entity: str, record_id: str, field: str) -> None:
+        """Remove the file from a record's field (``NotFound`` when there is none)."""
         ...
 
     async def check(self) -> None:

@@ -46,7 +46,7 @@ async def test_create_read_update_delete(harness: Any, gw: Any) -> None:
 async def test_stale_version_is_a_conflict(harness: Any, gw: Any) -> None:
     r = harness.roles
     rec = (await call(gw, "POST", url(harness), 201, json=r.writable))["data"]
-    version = rec.get("date_modified") or rec.get("version")
+    version = harness.version_of(rec)
     await call(gw, "PATCH", url(harness, f"/{rec['id']}"), 200, json={r.text: "First"})
     body = await call(gw, "PATCH", url(harness, f"/{rec['id']}"), 409,
                       json={r.text: "Second"}, headers={"If-Match": str(version)})
@@ -166,8 +166,7 @@ async def test_a_write_whose_answer_is_lost_is_not_repeated(harness: Any, gw: An
     r = harness.roles
     before = len(harness.records())
     harness.emulator.faults.drop(times=1, after_processing=True, method="POST",
-                                 path=f"/rest/v10/{r.entity}" if harness.type == "sugarcrm"
-                                 else None)
+                                 path=harness.create_path())
     body = await call(gw, "POST", url(harness), 502, json=r.writable)
     assert body["error"] == "backend_error"
     assert len(harness.records()) == before + 1  # arrived once, never twice
