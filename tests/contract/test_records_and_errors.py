@@ -193,3 +193,11 @@ async def test_endpoints_not_served_yet_say_unsupported(
     body = await call(gw, "POST", "/v1/bulk", 422, json={"requests": []})
     assert body["error"] == "unsupported"
     await call(gw, "GET", "/v1/records/nosuch/E/1/files/f", 404)
+
+
+async def test_backend_refusing_our_identity_is_403_with_the_source(harness: Any, gw: Any) -> None:
+    await query(gw, harness, {"pageSize": 1})  # logged in
+    harness.emulator.faults.fail(403, times=1)
+    body = await call(gw, "POST", url(harness, "/query"), 403, json={})
+    assert body["error"] == "forbidden"
+    assert body["source"]["name"] == harness.type and body["source"]["status"] == 403
