@@ -1,90 +1,113 @@
-"""The servers under test (Sugar emulator, bare proxy, gateway) and the calls each leg makes."""
+"""The servers under test, each its own process (Sugar emulator, bare proxy, gateway), and the
+calls each leg makes."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import aiohttp
-from aiohttp import web
 
 from tests.bench.measure import LEGS, BenchError, Call
-from tests.bench.proxy import make_proxy_app
+from tests.bench.serve import API_KEY, ORG, SUGAR_PASSWORD, SUGAR_USER
 
-__all__ = ["GATEWAY_LOG", "SCENARIOS", "Setup", "environment", "gateway_config"]
+__all__ = ["GATEWAY_LOG", "ROOT", "SCENARIOS", "Server", "Setup", "environment"]
 
-GATEWAY_LOG = Path(__file__).resolve().parents[2] / ".bench" / "gateway.log"
+ROOT = Path(__file__).resolve().parents[2]
+GATEWAY_LOG = ROOT / ".bench" / "gateway.log"
 SCENARIOS = ("list", "get")
-ORG, API_KEY = "bench", "bench-key"
-SUGAR_USER = SUGAR_PASSWORD = "admin"
+
+
+@dataclass
+class Server:
+    """One server process: its pid (for its CPU time) and base URL."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
 
 @dataclass
 class Setup:
     calls: dict[tuple[str, str], Call]  # (scenario, leg) -> call
-    emulator: Any  # the SugarEmulator: its request log counts backend calls per leg
+    servers: dict[str, Server]  # "emulator", "proxy", "gateway"
+    control: str  # the emulator's control app: GET /calls counts backend calls
+
+    def front(self, leg: str) -> Server:
+        """The process a leg's client talks to (the emulator itself for ``direct``)."""
+        return self.servers["emulator" if leg == "direct" else leg]
+
+    async def backend_calls(self, session: aiohttp.ClientSession) -> int:
+        """Requests the emulator served since the last read (the count restarts)."""
+        async with session.get(f"{self.control}/calls") as r:
+            return int((await r.json())["calls"])
 
 
-# ---- servers ----------------------------------------------------------------------------------
+# ---- processes --------------------------------------------------------------------------------
 
 
-async def _serve(stack: AsyncExitStack, app: web.Application) -> str:
-    """Run ``app`` on a loopback port until ``stack`` closes; its base URL."""
-    runner = web.AppRunner(app, access_log=None)  # nobody's access log is part of the measure
-    await runner.setup()
-    stack.push_async_callback(runner.cleanup)
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return f"http://{host}:{port}"
+def free_port() -> int:
+    # Bind-and-release: a tiny race with other programs, acceptable on a bench host.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
-async def _start_emulator(stack: AsyncExitStack, emulators: list[Any]) -> str:
-    """The SugarCRM emulator on loopback (appended to ``emulators``); its origin."""
-    from connectors.emulation.server import start
-    from connectors.sugarcrm.emulator import SugarEmulator
+def _spawn(
+    stack: AsyncExitStack, name: str, argv: list[str], out: IO[bytes] | int, cpu: int | None
+) -> subprocess.Popen[bytes]:
+    """``python -m tests.bench.serve *argv``, stopped (SIGINT) when ``stack`` closes."""
+    cmd = [sys.executable, "-m", "tests.bench.serve", *argv]
+    # stderr to a file, not a pipe nobody drains (a full pipe would stall the server).
+    err = stack.enter_context((ROOT / ".bench" / f"{name}.stderr").open("wb"))
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err)
+    if cpu is not None:
+        os.sched_setaffinity(proc.pid, {cpu})
 
-    emulator = SugarEmulator(users={SUGAR_USER: SUGAR_PASSWORD})
-    emulators.append(emulator)
-    runner, base_url = await start(emulator.app)
-    stack.push_async_callback(runner.cleanup)
-    return str(base_url).rstrip("/").removesuffix("/rest/v10")
+    async def stop() -> None:
+        if proc.poll() is None:
+            proc.send_signal(2)  # SIGINT: aiohttp shuts down cleanly (the gateway logs out)
+            for _ in range(100):
+                if proc.poll() is not None:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                proc.kill()
+        proc.wait()
 
-
-def gateway_config(emulator_origin: str, log_level: str = "info") -> str:
-    return f"""
-server: {{host: 127.0.0.1, port: 0, logLevel: {log_level}}}
-consumers:
-  - {{name: bench, apiKey: {API_KEY}, orgs: [{ORG}]}}
-sources:
-  sugarcrm:
-    type: sugarcrm
-    baseUrl: {emulator_origin}/rest/v10
-    timeout: 30
-    retries: 0
-    auth: {{username: {SUGAR_USER}, password: {SUGAR_PASSWORD}, clientId: sugar,
-            clientSecret: "", platform: base}}
-"""
+    stack.push_async_callback(stop)
+    return proc
 
 
-async def _start_gateway(stack: AsyncExitStack, emulator_origin: str, log_level: str) -> str:
-    from gateway.config.load import load_config_text
-    from gateway.http.app import create_app
-    from gateway.observability.logging import configure_logging
-    from gateway.observability.redact import Redactor
-
-    config = load_config_text(gateway_config(emulator_origin, log_level), "<bench>", env={})
-    # Logged as in production (JSON lines, one access line per request at info), but to a file,
-    # so writing them is part of the cost while the table stays readable.
-    sink = stack.enter_context(GATEWAY_LOG.open("wb"))
-    redactor = Redactor()
-    configure_logging(config.server.logLevel, redactor, stream=sink)
-    return await _serve(stack, create_app(config, redactor=redactor, configure_logs=False))
+async def _ready(
+    session: aiohttp.ClientSession, name: str, proc: subprocess.Popen[bytes], url: str
+) -> None:
+    """Wait until ``url`` answers anything at all; fail with the server's stderr if it died."""
+    for _ in range(200):
+        if proc.poll() is not None:
+            err = (ROOT / ".bench" / f"{name}.stderr").read_text(errors="replace")
+            raise BenchError(f"{name} exited with {proc.returncode}: {err[-2000:]}")
+        try:
+            async with session.get(url) as r:
+                await r.read()
+                return
+        except aiohttp.ClientConnectionError:
+            await asyncio.sleep(0.05)
+    raise BenchError(f"{name} did not answer {url} within 10 s")
 
 
 # ---- calls ------------------------------------------------------------------------------------
@@ -164,24 +187,65 @@ async def _check(session: aiohttp.ClientSession, setup: Setup, page_size: int, r
             raise BenchError(f"get via {leg}: answered id {record.get('id')!r}, wanted {rid!r}")
 
 
+def _pinning(args: argparse.Namespace) -> dict[str, int | None]:
+    """``--pin``: the server under test (proxy, gateway) on the last CPU, the rig (client,
+    emulator) on the others, so the front server is measured on a core of its own."""
+    names = ("client", "emulator", "proxy", "gateway")
+    cpus = sorted(os.sched_getaffinity(0))
+    if not args.pin or len(cpus) < 2:
+        return dict.fromkeys(names, None)
+    return {"client": cpus[0], "emulator": cpus[0], "proxy": cpus[-1], "gateway": cpus[-1]}
+
+
 @asynccontextmanager
 async def environment(
     args: argparse.Namespace,
 ) -> AsyncIterator[tuple[aiohttp.ClientSession, Setup]]:
-    """Emulator, proxy, gateway and the client session, all on this loop; torn down on exit."""
+    """Emulator, proxy and gateway processes, and this process's client session; all stopped
+    on exit. The gateway's log lines go to ``GATEWAY_LOG``."""
     async with AsyncExitStack() as stack:
-        emulators: list[Any] = []
-        emulator = await _start_emulator(stack, emulators)
-        proxy = await _serve(stack, make_proxy_app(emulator))
-        gateway = await _start_gateway(stack, emulator, args.log_level)
+        GATEWAY_LOG.parent.mkdir(parents=True, exist_ok=True)
+        pin = _pinning(args)
+        if pin["client"] is not None:
+            os.sched_setaffinity(0, {pin["client"]})
         session = await stack.enter_async_context(
             aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=max(100, args.concurrency * 2))
             )
         )
+        emu_port, control_port, proxy_port, gw_port = (free_port() for _ in range(4))
+        emulator = f"http://127.0.0.1:{emu_port}"
+        emu = _spawn(
+            stack, "emulator",
+            ["emulator", "--port", str(emu_port), "--control-port", str(control_port)],
+            subprocess.DEVNULL, pin["emulator"],
+        )
+        prx = _spawn(
+            stack, "proxy", ["proxy", "--port", str(proxy_port), "--upstream", emulator],
+            subprocess.DEVNULL, pin["proxy"],
+        )
+        # As deployed: JSON lines on stdout, which the runtime hands to a file/log driver.
+        log_file = stack.enter_context(GATEWAY_LOG.open("wb"))
+        gw_argv = ["gateway", "--port", str(gw_port), "--upstream", emulator,
+                   "--log-level", args.log_level]
+        if getattr(args, "pyinstrument_out", None):
+            gw_argv += ["--pyinstrument", str(args.pyinstrument_out)]
+        gw = _spawn(stack, "gateway", gw_argv, log_file, pin["gateway"])
+        control = f"http://127.0.0.1:{control_port}"
+        proxy, gateway = f"http://127.0.0.1:{proxy_port}", f"http://127.0.0.1:{gw_port}"
+        await _ready(session, "emulator", emu, f"{control}/calls")
+        await _ready(session, "proxy", prx, f"{proxy}/rest/v10/ping")
+        await _ready(session, "gateway", gw, f"{gateway}/healthz")
+        servers = {
+            "emulator": Server("emulator", emu, emulator),
+            "proxy": Server("proxy", prx, proxy),
+            "gateway": Server("gateway", gw, gateway),
+        }
         token = await _sugar_token(session, emulator)
         sugar = {"OAuth-Token": token, "Content-Type": "application/json"}
         rid = await _seed(session, emulator, sugar, max(200, args.page_size * 5))
-        setup = Setup(_calls(emulator, proxy, gateway, token, rid, args.page_size), emulators[0])
+        setup = Setup(
+            _calls(emulator, proxy, gateway, token, rid, args.page_size), servers, control
+        )
         await _check(session, setup, args.page_size, rid)
         yield session, setup

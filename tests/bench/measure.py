@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import statistics
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -18,7 +20,9 @@ __all__ = [
     "TARGET_THROUGHPUT",
     "BenchError",
     "Call",
+    "Rig",
     "Sample",
+    "cpu_seconds",
     "measure_round",
     "one",
     "percentile",
@@ -29,6 +33,7 @@ __all__ = [
 LEGS = ("direct", "proxy", "gateway")
 TARGET_THROUGHPUT = 0.80  # gateway req/s ÷ proxy req/s, at least
 TARGET_ADDED = 1.5  # gateway added latency ÷ proxy added latency, at most
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class BenchError(RuntimeError):
@@ -49,6 +54,16 @@ class Sample:
     p99_ms: float
     rps: float
     backend_calls: float = 0.0
+    cpu_us: float = 0.0  # the front process's CPU per request (the emulator's for direct)
+    emulator_cpu_us: float = 0.0  # the emulator's CPU per request of this leg
+
+
+class Rig(Protocol):
+    """What a round needs of the running servers (``legs.Setup``)."""
+
+    def front(self, leg: str) -> Any: ...  # has ``.pid``
+
+    async def backend_calls(self, session: aiohttp.ClientSession) -> int: ...
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -79,10 +94,16 @@ async def throughput(session: aiohttp.ClientSession, call: Call, n: int, workers
     return time.perf_counter() - start
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime: stat fields 14, 15
+
+
 async def measure_round(
     session: aiohttp.ClientSession,
     calls: Mapping[str, Call],
-    emulator: Any,
+    rig: Rig,
     requests: int,
     concurrency: int,
     shift: int,
@@ -90,34 +111,43 @@ async def measure_round(
     """One round of one scenario, the legs interleaved so drift on the host hits them alike.
 
     Latency: request by request, d p g, p g d, g d p, ... Throughput: in chunks of a few hundred
-    calls per leg, alternating legs, each leg's chunk times summed.
+    calls per leg, alternating legs, each leg's chunk times summed. During each chunk the CPU
+    time of the leg's front process (the emulator for ``direct``) and of the emulator is read
+    from ``/proc``, and the emulator's request count, so CPU and backend calls are per request
+    whatever else the host was doing.
     """
-    n, log = requests, emulator.log
+    n = requests
     lat: dict[str, list[float]] = {leg: [] for leg in LEGS}
-    backend: dict[str, int] = dict.fromkeys(LEGS, 0)
-    emulator.reset_log()
     for i in range(n):
         for k in range(3):
             leg = LEGS[(i + shift + k) % 3]
             lat[leg].append(await one(session, calls[leg]))
-            backend[leg] += len(log)  # the gateway's backend calls finish before it answers
-            emulator.reset_log()  # the log keeps every call: keep it from growing
+    await rig.backend_calls(session)  # restart the count: only the chunks below are counted
     chunk = max(250, concurrency * 8)
     spent, done = dict.fromkeys(LEGS, 0.0), dict.fromkeys(LEGS, 0)
+    backend = dict.fromkeys(LEGS, 0)
+    front_cpu, emu_cpu = dict.fromkeys(LEGS, 0.0), dict.fromkeys(LEGS, 0.0)
+    emu_pid = rig.front("direct").pid
     while any(done[leg] < n for leg in LEGS):
         for k in range(3):
             leg = LEGS[(shift + k) % 3]
             size = min(chunk, n - done[leg])
             if size:
+                pid = rig.front(leg).pid
+                f0, e0 = cpu_seconds(pid), cpu_seconds(emu_pid)
                 spent[leg] += await throughput(session, calls[leg], size, concurrency)
+                front_cpu[leg] += cpu_seconds(pid) - f0
+                emu_cpu[leg] += cpu_seconds(emu_pid) - e0
                 done[leg] += size
-                emulator.reset_log()
+                backend[leg] += await rig.backend_calls(session)
     return {
         leg: Sample(
             p50_ms=percentile(lat[leg], 0.50) * 1e3,
             p99_ms=percentile(lat[leg], 0.99) * 1e3,
             rps=n / spent[leg],
             backend_calls=backend[leg] / n,
+            cpu_us=front_cpu[leg] / n * 1e6,
+            emulator_cpu_us=emu_cpu[leg] / n * 1e6,
         )
         for leg in LEGS
     }
@@ -130,6 +160,9 @@ def _ratios(round_: dict[str, Sample]) -> dict[str, float]:
         "proxy_added_ms": proxy_added,
         "gateway_added_ms": gateway_added,
         "throughput_ratio": g.rps / p.rps,
+        # What a request costs the server in front, CPU only: the capacity ratio on a host
+        # where the gateway has its cores to itself, whatever the load generator takes.
+        "cpu_ratio": g.cpu_us / p.cpu_us if p.cpu_us > 0 else math.nan,
         # A proxy adding ≤ 0 (noise) leaves the ratio undefined rather than huge or negative.
         "added_latency_ratio": gateway_added / proxy_added if proxy_added > 0 else math.nan,
     }
@@ -145,7 +178,7 @@ def summarize(rounds: list[dict[str, Sample]]) -> dict[str, Any]:
     legs = {
         leg: {
             key: _median([getattr(r[leg], key) for r in rounds])
-            for key in ("p50_ms", "p99_ms", "rps", "backend_calls")
+            for key in ("p50_ms", "p99_ms", "rps", "backend_calls", "cpu_us", "emulator_cpu_us")
         }
         for leg in LEGS
     }

@@ -1,9 +1,11 @@
 """Benchmark: the same SugarCRM call direct, through a bare proxy, and through the gateway.
 
-    python -m tests.bench.run_bench [--requests N] [--concurrency 32] [--page-size 20] [--profile]
+    python -m tests.bench.run_bench [--requests N] [--concurrency 32] [--rounds 5] [--profile]
 
-Everything runs in this one process on loopback: the SugarCRM emulator, a bare aiohttp proxy in
-front of it, and the gateway configured with the emulator as source ``sugarcrm``. Two scenarios:
+Each server is its own process (``tests/bench/serve.py``) on a free loopback port: the SugarCRM
+emulator, a bare aiohttp proxy in front of it, and the gateway run as deployed (``gateway
+serve`` with the production logging at info, JSON lines written to ``.bench/gateway.log``).
+The load generator is this process. Two scenarios:
 
 * ``list``: direct/proxy ``POST /rest/v10/Accounts/filter`` (max_num = page size); gateway
   ``POST /v1/records/sugarcrm/Accounts/query`` with ``{"pageSize": N}``. The gateway also asks
@@ -14,18 +16,27 @@ front of it, and the gateway configured with the emulator as source ``sugarcrm``
 Latency is measured at concurrency 1 (p50/p99), throughput at ``--concurrency``. After a warm-up,
 each round interleaves the three legs (request by request for latency, in chunks for throughput),
 so host noise hits them alike; ratios are paired within a round and the median over rounds is
-reported, with every round's value shown.
+reported, with every round's value shown. During the throughput chunks the CPU time of each
+process is read from /proc: ``cpu µs`` is what one request cost the leg's front process (the
+emulator for direct), ``emu µs`` what it cost the emulator. On a host with fewer cores than busy
+processes, req/s is shared CPU; the CPU ratio is what the gateway costs per request whatever
+the rest of the host does.
 Targets: gateway/proxy throughput ≥ 0.80, gateway/proxy added latency ≤ 1.5.
-Ratios, never absolute timings: the client, the emulator and both servers share one CPU and loop.
+``--profile`` samples the gateway process with py-spy (pyinstrument when py-spy is missing)
+under the throughput load of each scenario, and writes the profiles next to the JSON result.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import math
+import os
 import platform
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -34,56 +45,107 @@ from typing import Any
 
 import aiohttp
 
-from tests.bench.legs import GATEWAY_LOG, SCENARIOS, Setup, environment
-from tests.bench.measure import LEGS, BenchError, Sample, measure_round, summarize, throughput
+from tests.bench.legs import GATEWAY_LOG, ROOT, SCENARIOS, Setup, environment
+from tests.bench.measure import LEGS, BenchError, cpu_seconds, measure_round, summarize, throughput
 
-__all__ = ["main", "run"]
+__all__ = ["main", "render", "run"]
 
-ROOT = Path(__file__).resolve().parents[2]
+PROFILE_RATE = 1000  # py-spy samples per second
 
 
-async def _profile(
+def summarize_stacks(raw: str, us_per_sample: float, top: int = 40) -> str:
+    """py-spy's collapsed stacks as two tables: inclusive (a frame anywhere in the stack) and
+    self (the frame on top), in µs per request, so the profile reads as a cost per request."""
+    inclusive: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        own[frames[-1]] += n
+        for frame in set(frames):
+            inclusive[frame] += n
+    out = [f"{total} samples; {us_per_sample * total:.0f} µs of CPU per request in all", ""]
+    for title, counter in (("inclusive", inclusive), ("self", own)):
+        out.append(f"-- {title}: µs/request  share  frame")
+        for frame, n in counter.most_common(top):
+            out.append(f"{n * us_per_sample:9.1f}  {n / max(total, 1):6.1%}  {frame}")
+        out.append("")
+    return "\n".join(out)
+
+
+async def _py_spy(
     session: aiohttp.ClientSession, setup: Setup, args: argparse.Namespace, out: Path
 ) -> list[Path]:
-    """The gateway legs again, under pyinstrument, outside the measured rounds."""
-    try:
-        from pyinstrument import Profiler
-    except ImportError:
-        print("--profile: pyinstrument is not installed (pip install -e '.[dev]')", file=sys.stderr)
-        return []
+    """Attach py-spy to the running gateway for each scenario's throughput load."""
+    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     written: list[Path] = []
+    gw = setup.servers["gateway"]
+    n = max(args.requests * 3, 3000)
     for scenario in SCENARIOS:
-        # async_mode off: sample the whole thread, since every task (client, emulator, gateway)
-        # shares this loop and the point is where the CPU goes.
-        profiler = Profiler(interval=0.0005, async_mode="disabled")
-        with profiler:
-            call = setup.calls[scenario, "gateway"]
-            await throughput(session, call, max(args.requests, 2000), args.concurrency)
-        setup.emulator.reset_log()
-        for suffix, text in (
-            ("html", profiler.output_html()),
-            ("txt", profiler.output_text(unicode=True, color=False)),
-        ):
-            path = out / f"profile-gateway-{scenario}.{suffix}"
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
+        raw = out / f"profile-gateway-{scenario}.raw.txt"
+        spy = await asyncio.create_subprocess_exec(
+            exe, "record", "--pid", str(gw.pid), "--rate", str(PROFILE_RATE), "--format", "raw",
+            "--output", str(raw), "--nonblocking",
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        await asyncio.sleep(1.0)  # py-spy attaches
+        cpu0 = cpu_seconds(gw.pid)
+        await throughput(session, setup.calls[scenario, "gateway"], n, args.concurrency)
+        cpu_per_request = (cpu_seconds(gw.pid) - cpu0) / n
+        spy.send_signal(signal.SIGINT)
+        _, err = await spy.communicate()
+        if spy.returncode not in (0, -signal.SIGINT) or not raw.exists():
+            print(f"--profile: py-spy failed: {err.decode(errors='replace')[-500:]}",
+                  file=sys.stderr)
+            continue
+        text = raw.read_text()
+        samples = sum(int(ln.rpartition(" ")[2]) for ln in text.splitlines() if ln.strip())
+        # Samples of a busy process spread its CPU time: each stands for this many µs.
+        us_per_sample = cpu_per_request * 1e6 / samples if samples else 0.0
+        summary = out / f"profile-gateway-{scenario}.txt"
+        summary.write_text(summarize_stacks(text, us_per_sample), encoding="utf-8")
+        written += [summary, raw]
+        await setup.backend_calls(session)
     return written
 
 
+async def _pyinstrument(args: argparse.Namespace, out: Path) -> list[Path]:
+    """No py-spy: a gateway started under pyinstrument per scenario, profile written on exit."""
+    written: list[Path] = []
+    for scenario in SCENARIOS:
+        path = out / f"profile-gateway-{scenario}.html"
+        args.pyinstrument_out = path
+        async with environment(args) as (session, setup):
+            call = setup.calls[scenario, "gateway"]
+            await throughput(session, call, max(args.requests * 3, 3000), args.concurrency)
+        written += [path, path.with_suffix(".txt")]
+    args.pyinstrument_out = None
+    return written
+
+
+def _has_py_spy() -> bool:
+    return bool(shutil.which("py-spy") or (Path(sys.executable).parent / "py-spy").exists())
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
+    out = Path(args.out).parent
     async with environment(args) as (session, setup):
         for scenario in SCENARIOS:  # warm-up: connections, token caches, code paths
             for leg in LEGS:
                 await throughput(session, setup.calls[scenario, leg], args.warmup, args.concurrency)
-        setup.emulator.reset_log()
-        rounds: dict[str, list[dict[str, Sample]]] = {s: [] for s in SCENARIOS}
+        rounds: dict[str, list[dict[str, Any]]] = {s: [] for s in SCENARIOS}
         for n in range(args.rounds):
             for scenario in SCENARIOS:
                 rounds[scenario].append(
                     await measure_round(
                         session,
                         {leg: setup.calls[scenario, leg] for leg in LEGS},
-                        setup.emulator,
+                        setup,
                         args.requests,
                         args.concurrency,
                         n,
@@ -93,10 +155,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "meta": _meta(args),
             "scenarios": {s: summarize(rounds[s]) for s in SCENARIOS},
         }
-        if args.profile:
-            out = Path(args.out).parent
-            result["profiles"] = [str(p) for p in await _profile(session, setup, args, out)]
-        return result
+        if args.profile and _has_py_spy():
+            result["profiles"] = [str(p) for p in await _py_spy(session, setup, args, out)]
+    if args.profile and not _has_py_spy():
+        print("--profile: py-spy not found (pip install py-spy); using pyinstrument",
+              file=sys.stderr)
+        result["profiles"] = [str(p) for p in await _pyinstrument(args, out)]
+    return result
 
 
 def _meta(args: argparse.Namespace) -> dict[str, Any]:
@@ -116,6 +181,10 @@ def _meta(args: argparse.Namespace) -> dict[str, Any]:
         "page_size": args.page_size,
         "rounds": args.rounds,
         "warmup": args.warmup,
+        "cpus": args.cpus,
+        "pinned": bool(args.pin),
+        "gateway_log": str(GATEWAY_LOG),
+        "log_level": args.log_level,
     }
 
 
@@ -129,6 +198,9 @@ def render(result: dict[str, Any]) -> str:
         f"aiohttp {meta['aiohttp']}  {meta['requests']} requests/leg/round  "
         f"concurrency {meta['concurrency']}  page size {meta['page_size']}  "
         f"median of {meta['rounds']} rounds",
+        f"one process per server; {meta['cpus']} CPUs"
+        + (" (proxy/gateway pinned to their own)" if meta["pinned"] else " (not pinned)")
+        + f"; gateway logs at {meta['log_level']} to {meta['gateway_log']}",
     ]
     for scenario, summary in result["scenarios"].items():
         legs, ratios = summary["legs"], summary["ratios"]
@@ -136,7 +208,8 @@ def render(result: dict[str, Any]) -> str:
             "",
             f"[{scenario}]",
             f"{'leg':<9}{'p50 ms':>9}{'p99 ms':>9}{'added ms':>10}"
-            f"{'req/s @' + str(meta['concurrency']):>12}{'backend calls':>15}",
+            f"{'req/s @' + str(meta['concurrency']):>12}{'backend calls':>15}"
+            f"{'cpu µs':>9}{'emu µs':>9}",
         ]
         for leg in LEGS:
             row = legs[leg]
@@ -144,6 +217,7 @@ def render(result: dict[str, Any]) -> str:
             lines.append(
                 f"{leg:<9}{row['p50_ms']:>9.3f}{row['p99_ms']:>9.3f}{added:>10}"
                 f"{row['rps']:>12.0f}{row['backend_calls']:>15.2f}"
+                f"{row['cpu_us']:>9.0f}{row['emulator_cpu_us']:>9.0f}"
             )
         for name, t in summary["targets"].items():
             verdict = "PASS" if t["pass"] else "MISS"
@@ -152,6 +226,11 @@ def render(result: dict[str, Any]) -> str:
                 f"{verdict}  {scenario}: gateway/proxy {name} = {t['value']:.2f} "
                 f"(target {t['target']}; rounds: {spread})"
             )
+        cpu = " ".join(f"{r['cpu_ratio']:.2f}" for r in summary["per_round"])
+        lines.append(
+            f"info  {scenario}: gateway/proxy CPU per request = {ratios['cpu_ratio']:.2f} "
+            f"(rounds: {cpu})"
+        )
     for path in result.get("profiles", []):
         lines.append(f"profile: {path}")
     return "\n".join(lines)
@@ -173,7 +252,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--warmup", type=int, default=200, help="warm-up requests per leg (default 200)")
     p.add_argument(
-        "--profile", action="store_true", help="profile the gateway legs with pyinstrument"
+        "--profile", action="store_true",
+        help="profile the gateway process under load (py-spy; pyinstrument without it)",
+    )
+    p.add_argument(
+        "--pin", action="store_true",
+        help="pin proxy and gateway to the last CPU, client and emulator to the first",
     )
     p.add_argument(
         "--log-level",
@@ -187,6 +271,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.cpus = len(os.sched_getaffinity(0))  # before --pin narrows this process to one
     if args.requests < 100:
         # p99 of fewer than 100 samples is just the maximum.
         print("note: --requests below 100 makes p99 the slowest single request", file=sys.stderr)
