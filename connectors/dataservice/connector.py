@@ -1,0 +1,321 @@
+"""DataServiceConnector: the Connector protocol for UiPath Data Service, from this package's parts.
+
+URL surface: the name-keyed ``EntityService/<Name>/…`` routes (the documented public API, the one
+the tenant's OpenAPI file describes, and the only query route that honours ``joins``). The gateway
+addresses entities by name, so no name → GUID lookup is needed before a call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import aiohttp
+import orjson
+from cachetools import TTLCache
+
+from connectors.dataservice.auth import DataServiceTokenSource, auth_header
+from connectors.dataservice.batch import BatchOutcome, outcomes
+from connectors.dataservice.client import DataServiceClient
+from connectors.dataservice.config import DataServiceSource
+from connectors.dataservice.errors import BatchRejected, classify
+from connectors.dataservice.files import DataServiceFiles
+from connectors.dataservice.metadata import Described, entity_from_config, entity_from_metadata
+from connectors.dataservice.query import (
+    Kind,
+    capabilities,
+    pushable,
+    sort_options,
+    to_filter_group,
+    wire_name,
+)
+from gateway.connector import (
+    EntityInfo,
+    FieldInfo,
+    FileDownload,
+    FileInfo,
+    Page,
+    PushedQuery,
+    Record,
+)
+from gateway.errors import Conflict, InvalidRequest, NotFound, SourceInfo
+from gateway.query.model import Condition, Filter
+from gateway.upstream.client import Upstream
+from gateway.upstream.context import UpstreamContext
+from gateway.upstream.retry import RetryPolicy
+from gateway.upstream.tokens import TokenCache
+
+__all__ = ["DataServiceConnector", "from_wire", "to_wire"]
+
+_METADATA_TTL = 300.0
+# Set by the service; sent back they are ignored at best, so batch answers are matched without them.
+SYSTEM_FIELDS = frozenset({"Id", "CreatedBy", "CreateTime", "UpdatedBy", "UpdateTime",
+                           "RecordOwner"})
+
+
+def from_wire(record: dict[str, Any], fields: tuple[str, ...] | None = None) -> Record:
+    """A service record as the gateway shows it: ``Id`` as ``id`` (first), the rest unchanged."""
+    out: Record = {"id": record.get("Id")}
+    for key, value in record.items():
+        if key != "Id" and (fields is None or key in fields):
+            out[key] = value
+    return out
+
+
+def to_wire(data: Record) -> dict[str, Any]:
+    """A gateway record body for the service (``id`` → ``Id``)."""
+    return {wire_name(k): v for k, v in data.items()}
+
+
+def _same_instant(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    try:
+        return datetime.fromisoformat(a) == datetime.fromisoformat(b)
+    except ValueError:
+        return False
+
+
+class DataServiceConnector:
+    """One Data Service source for one external application; does not own the shared session."""
+
+    def __init__(
+        self,
+        name: str,
+        config: DataServiceSource,
+        session: aiohttp.ClientSession,
+        ctx: UpstreamContext,
+        *,
+        policy: RetryPolicy | None = None,
+        token_skew: float = 60.0,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.capabilities = capabilities(config.maxPerCall)
+        self._classify = partial(classify, name)
+        self._upstream = Upstream(session, ctx, self._classify, policy=policy)
+        self._auth = DataServiceTokenSource(self._upstream, config)
+        self._tokens = TokenCache(self._auth, ctx, skew=token_skew)
+        self._upstream.use_auth(self._tokens, auth_header)
+        self._client = DataServiceClient(self._upstream, config)
+        self._files = DataServiceFiles(self._upstream, self._client, self._classify)
+        self._meta: TTLCache[str, Described] = TTLCache(maxsize=512, ttl=_METADATA_TTL)
+        # Field name → service kind over every entity described; a name two entities type
+        # differently gets the stricter rules, since ``pushable`` is not told the entity.
+        self._kinds: dict[str, Kind] = {}
+        ctx.redactor.add(config.auth.clientSecret.get_secret_value())
+
+    # -- discovery ---------------------------------------------------------------------------
+
+    def _unknown_entity(self, entity: str, source: SourceInfo | None = None) -> NotFound:
+        return NotFound(f"Entity {entity} was not found in {self.name}", key="unknown_entity",
+                        params={"source": self.name, "entity": entity}, source=source)
+
+    def _check_entity(self, entity: str) -> None:
+        if self.config.entities is not None and entity not in self.config.entities:
+            raise self._unknown_entity(entity)
+
+    def _remember(self, entity: str, described: Described) -> EntityInfo:
+        self._meta[entity] = described
+        for field, kind in described[1].items():
+            known = self._kinds.get(field)
+            self._kinds[field] = kind if known in (None, kind) else "opaque"
+        return described[0]
+
+    async def _schema(self, meta: dict[str, Any]) -> Described:
+        if not isinstance(meta.get("fields"), list) and isinstance(meta.get("id"), str):
+            meta = await self._client.entity(meta["id"])
+        return entity_from_metadata(meta)
+
+    async def _described(self, entity: str) -> Described:
+        self._check_entity(entity)
+        cached = self._meta.get(entity)
+        if cached is not None:
+            return cached
+        configured = self.config.entities.get(entity) if self.config.entities else None
+        listed = next((e for e in await self._client.entities() if e["name"] == entity), None)
+        if listed is not None:
+            described = await self._schema(listed)
+            if configured is not None:
+                described = entity_from_config(entity, configured, described)
+        elif configured is not None:
+            described = entity_from_config(entity, configured)
+        else:
+            raise self._unknown_entity(entity)
+        self._remember(entity, described)
+        return described
+
+    async def describe(self, entity: str) -> EntityInfo:
+        """Fields from ``GET /Entity`` (5 min cache), overridden by the config's."""
+        return (await self._described(entity))[0]
+
+    async def entities(self) -> list[EntityInfo]:
+        if self.config.entities is not None:
+            return [await self.describe(name) for name in self.config.entities]
+        found = []
+        for meta in sorted(await self._client.entities(), key=lambda e: str(e["name"])):
+            found.append(self._remember(str(meta["name"]), await self._schema(meta)))
+        return found
+
+    def pushable(self, condition: Condition, field: FieldInfo | None) -> bool:
+        return pushable(condition, field, self._kinds)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def _body(self, entity: str, filter: Filter) -> dict[str, Any]:
+        info, kinds = await self._described(entity)
+        group = to_filter_group(filter, info.fields, kinds)
+        return {"filterGroup": group} if group is not None else {}
+
+    async def query(self, entity: str, pushed: PushedQuery, offset: int, limit: int) -> Page:
+        if limit <= 0:
+            return Page([], more=None)
+        body = await self._body(entity, pushed.filter)
+        body |= {"start": offset, "limit": min(limit, self.capabilities.max_page)}
+        if pushed.order_by:
+            body["sortOptions"] = sort_options(pushed.order_by)
+        if pushed.fields is not None:
+            body["selectedFields"] = list(dict.fromkeys(wire_name(f)
+                                                        for f in ("id", *pushed.fields)))
+        records, total = await self._client.query(entity, body)
+        more = None if total is None else offset + len(records) < total
+        return Page([from_wire(r, pushed.fields) for r in records], more=more)
+
+    async def count(self, entity: str, filter: Filter) -> int:
+        """One query call asking for one Id: its ``totalRecordCount`` is the count."""
+        body = await self._body(entity, filter) | {"start": 0, "limit": 1,
+                                                   "selectedFields": ["Id"]}
+        _, total = await self._client.query(entity, body, op="count")
+        if total is None:
+            raise self._client.bad("count")
+        return total
+
+    def _not_found(self, entity: str, record_id: str, exc: NotFound) -> NotFound:
+        return NotFound(f"Record {record_id} was not found in {self.name}/{entity}",
+                        key="record_not_found",
+                        params={"source": self.name, "entity": entity, "id": record_id},
+                        source=exc.source)
+
+    async def get(self, entity: str, record_id: str, fields: tuple[str, ...] | None) -> Record:
+        await self.describe(entity)  # an unknown entity is told apart from an unknown record
+        try:
+            record = await self._client.read(entity, record_id)
+        except NotFound as exc:
+            raise self._not_found(entity, record_id, exc) from None
+        return from_wire(record, fields)
+
+    # -- writes (never repeated unless provably unsent) -------------------------------------
+
+    async def create(self, entity: str, data: Record) -> Record:
+        await self.describe(entity)
+        return from_wire(await self._client.insert(entity, to_wire(data)))
+
+    async def update(
+        self, entity: str, record_id: str, data: Record, version: str | None
+    ) -> Record:
+        await self.describe(entity)
+        body = to_wire(data)
+        if "Id" in body:
+            if str(body.pop("Id")) != record_id:
+                raise InvalidRequest("The record id cannot be changed", key="invalid_request")
+        try:
+            if version is not None:
+                # No locking on the service: compare UpdateTime first. A write landing between
+                # this read and the update still wins (documented in the README's notes).
+                current = await self._client.read(entity, record_id)
+                stamp = current.get("UpdateTime")
+                if not isinstance(stamp, str) or not _same_instant(stamp, version):
+                    raise Conflict(
+                        f"Record {record_id} in {self.name}/{entity} changed since version "
+                        f"{version}", source=SourceInfo(self.name, None, "version_mismatch"),
+                    )
+            record = await self._client.update(entity, record_id, body)
+        except NotFound as exc:
+            raise self._not_found(entity, record_id, exc) from None
+        return from_wire(record)
+
+    async def delete(self, entity: str, record_id: str) -> None:
+        await self.describe(entity)
+        try:
+            await self._client.delete(entity, record_id)
+        except NotFound as exc:
+            raise self._not_found(entity, record_id, exc) from None
+
+    # -- native batches (for /bulk) ----------------------------------------------------------
+
+    async def _batch(self, op: str, entity: str, path: str, items: list[Any],
+                     key: Callable[[Any], Any], fail_on_first: bool, by_key: bool
+                     ) -> list[BatchOutcome]:
+        await self.describe(entity)
+        if not items:
+            return []
+        try:
+            answer = await self._client.batch(op, entity, path, items, fail_on_first)
+        except BatchRejected as exc:
+            answer = exc.answer
+        found = outcomes(items, answer, key, from_wire, fail_on_first=fail_on_first,
+                         by_key=by_key)
+        if found is None:
+            raise self._client.bad(op)
+        return found
+
+    async def insert_batch(self, entity: str, records: list[Record], fail_on_first: bool = False
+                           ) -> list[BatchOutcome]:
+        """``insert-batch``: one outcome per record, in order."""
+        def key(r: Any) -> Any:
+            if not isinstance(r, dict):
+                return None
+            own = {k: v for k, v in r.items() if k not in SYSTEM_FIELDS}
+            return orjson.dumps(own, option=orjson.OPT_SORT_KEYS)
+        return await self._batch("insert_batch", entity, "insert-batch",
+                                 [to_wire(r) for r in records], key, fail_on_first, False)
+
+    async def update_batch(self, entity: str, records: list[Record], fail_on_first: bool = False
+                           ) -> list[BatchOutcome]:
+        """``update-batch``: each record carries its ``id``; one outcome per record, in order."""
+        items = [to_wire(r) for r in records]
+        if any(not isinstance(i.get("Id"), str) for i in items):
+            raise InvalidRequest("Every record of an update batch needs its id")
+
+        def key(r: Any) -> Any:
+            return str(r.get("Id")).lower() if isinstance(r, dict) else None
+        return await self._batch("update_batch", entity, "update-batch", items, key,
+                                 fail_on_first, True)
+
+    async def delete_batch(self, entity: str, ids: list[str], fail_on_first: bool = False
+                           ) -> list[BatchOutcome]:
+        """``delete-batch``: one outcome per id; ``record`` is the deleted record."""
+        def key(r: Any) -> Any:
+            if isinstance(r, dict):
+                r = r.get("Id")
+            return str(r).lower() if r is not None else None
+        return await self._batch("delete_batch", entity, "delete-batch", list(ids), key,
+                                 fail_on_first, True)
+
+    # -- files -------------------------------------------------------------------------------
+
+    def open_file(self, entity: str, record_id: str, field: str
+                  ) -> AbstractAsyncContextManager[FileDownload]:
+        return self._files.open(entity, record_id, field)
+
+    async def put_file(self, entity: str, record_id: str, field: str, *, filename: str,
+                       content_type: str, chunks: AsyncIterable[bytes], size: int | None
+                       ) -> FileInfo:
+        return await self._files.put(entity, record_id, field, filename=filename,
+                                     content_type=content_type, chunks=chunks, size=size)
+
+    async def delete_file(self, entity: str, record_id: str, field: str) -> None:
+        await self._files.delete(entity, record_id, field)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def check(self) -> None:
+        await self._tokens.get()
+        await self._client.entities()
+
+    async def aclose(self) -> None:
+        """Nothing to revoke: a client-credentials token simply expires."""
+        self._tokens.clear()

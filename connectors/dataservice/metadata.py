@@ -1,0 +1,95 @@
+"""Data Service entity schemas (``GET /Entity``) and config entities → the gateway's EntityInfo."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast, get_args
+
+from connectors.dataservice.query import Kind
+from gateway.config.base import EntityConfig
+from gateway.connector import EntityInfo, FieldInfo, FieldType
+
+__all__ = ["Described", "entity_from_config", "entity_from_metadata", "field_info"]
+
+# sqlType.name → gateway type (UP-TS SqlFieldType, UP-PY ENTITY_SCHEMA_FIELD_TYPE_MAP)
+_SQL: dict[str, FieldType] = {
+    "NVARCHAR": "string", "VARCHAR": "string", "MULTILINE": "string",
+    "INT": "integer", "BIGINT": "integer", "SMALLINT": "integer",
+    "DECIMAL": "number", "FLOAT": "number", "REAL": "number", "DOUBLE": "number",
+    "DATE": "date", "DATETIME2": "datetime", "DATETIMEOFFSET": "datetime", "DATETIME": "datetime",
+    "BIT": "boolean", "UNIQUEIDENTIFIER": "string",
+}
+# Types a config may name for a field, beyond the gateway's own.
+_CONFIG_KINDS: dict[str, tuple[FieldType, Kind | None]] = {
+    "uuid": ("string", "uuid"),
+    "choice": ("integer", "choice"),
+}
+
+Described = tuple[EntityInfo, dict[str, Kind]]
+
+
+def _sql_name(definition: Mapping[str, Any]) -> str:
+    sql = definition.get("sqlType") or definition.get("fieldDataType")
+    name = sql.get("name") if isinstance(sql, Mapping) else sql
+    return str(name or "NVARCHAR").upper()
+
+
+def field_info(definition: Mapping[str, Any]) -> tuple[FieldInfo, Kind | None]:
+    """One field of the schema answer; the key field ``Id`` becomes ``id``."""
+    name = str(definition.get("name"))
+    sql = _sql_name(definition)
+    display = str(definition.get("fieldDisplayType") or "Basic")
+    if name == "Id" or definition.get("isPrimaryKey") is True:
+        return FieldInfo("id"), "uuid"
+    if display == "Relationship":
+        # Read back as the related record (expanded): only null checks mean the same here.
+        return FieldInfo(name, "json", sortable=False), "opaque"
+    if display == "File":
+        return FieldInfo(name, "file", sortable=False), "opaque"
+    if display == "ChoiceSetMultiple":
+        return FieldInfo(name, "integer", sortable=False, multivalued=True), "opaque"
+    if display == "ChoiceSetSingle":
+        return FieldInfo(name, "integer"), "choice"
+    if sql == "MULTILINE":
+        # Lists and queries return a size marker for long text, never the text itself.
+        return FieldInfo(name, "string", sortable=False), "opaque"
+    ftype = _SQL.get(sql, "string")
+    return FieldInfo(name, ftype), "uuid" if sql == "UNIQUEIDENTIFIER" else None
+
+
+def entity_from_metadata(meta: Mapping[str, Any]) -> Described:
+    """From one entity of ``GET /Entity`` or ``GET /Entity/<id>`` (with ``fields``)."""
+    name = str(meta.get("name"))
+    fields: dict[str, FieldInfo] = {}
+    kinds: dict[str, Kind] = {}
+    raw = meta.get("fields")
+    for definition in raw if isinstance(raw, list) else []:
+        if isinstance(definition, Mapping) and isinstance(definition.get("name"), str):
+            info, kind = field_info(definition)
+            fields[info.name] = info
+            if kind is not None:
+                kinds[info.name] = kind
+    fields.setdefault("id", FieldInfo("id"))
+    label = meta.get("displayName")
+    return EntityInfo(name=name, fields=fields, label=str(label) if label else name), kinds
+
+
+def entity_from_config(
+    entity: str, config: EntityConfig, base: Described | None = None
+) -> Described:
+    """Config fields override (or, without metadata, make up) the entity's fields."""
+    fields = dict(base[0].fields) if base else {}
+    kinds = dict(base[1]) if base else {}
+    for name, fc in config.fields.items():
+        gw = "id" if name == "Id" else name
+        ftype, kind = _CONFIG_KINDS.get(fc.type, (fc.type, None))
+        ftype = ftype if ftype in get_args(FieldType) else "string"
+        fields[gw] = FieldInfo(gw, cast(FieldType, ftype),
+                               filterable=fc.filterable, sortable=fc.sortable)
+        if kind is not None:
+            kinds[gw] = kind
+        else:
+            kinds.pop(gw, None)
+    fields.setdefault("id", FieldInfo("id"))
+    label = base[0].label if base else entity
+    return EntityInfo(name=entity, fields=fields, label=label), kinds
