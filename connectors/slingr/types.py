@@ -1,0 +1,54 @@
+"""Slingr field types: the gateway type each is read as, and the operators Slingr has for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.connector import FieldType
+
+__all__ = ["KINDS", "Kind", "kind_of"]
+
+_ALL = frozenset({"equals", "notEquals", "empty", "notEmpty"})
+_CMP = frozenset({"greater", "greaterOrEquals", "less", "lessOrEquals", "between"})
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """How one Slingr type is shown and queried."""
+
+    gateway: FieldType  # the type the gateway compares values as
+    functions: frozenset[str]  # Slingr operator functions the type accepts [SD-TYPES]
+    scalar: bool = True  # False: an object value (relationship, file, nested group)
+
+
+_TEXT = Kind("string", _ALL | _CMP | {"like"})
+_INT = Kind("integer", _ALL | _CMP)
+_NUM = Kind("number", _ALL | _CMP)
+_DATE = Kind("date", _ALL | _CMP)
+# date-time travels as epoch milliseconds: the gateway compares it as that integer.
+_MILLIS = Kind("integer", _ALL | _CMP)
+_BOOL = Kind("boolean", frozenset({"equals", "notEquals"}))
+_CHOICE = Kind("string", _ALL)
+_REF = Kind("json", _ALL | {"like"}, scalar=False)
+_GROUP = Kind("json", frozenset({"equals", "empty", "notEmpty"}), scalar=False)
+
+KINDS: dict[str, Kind] = {
+    **dict.fromkeys(
+        ("text", "long_text", "html", "email", "url", "phone", "qr", "rank", "masked_text",
+         "label", "string"), _TEXT),
+    **dict.fromkeys(("integer", "auto_increment", "version"), _INT),
+    **dict.fromkeys(("decimal", "money", "percentage", "big_number", "number"), _NUM),
+    **dict.fromkeys(("date",), _DATE),
+    **dict.fromkeys(
+        ("date_time", "date_time_no_timezone", "date_record_created", "date_record_modified",
+         "datetime"), _MILLIS),
+    "boolean": _BOOL,
+    **dict.fromkeys(("choice", "color", "id"), _CHOICE),
+    **dict.fromkeys(("relationship", "file", "dynamic_choice", "group", "json"), _REF),
+    "nested_fields": _GROUP,
+}
+
+
+def kind_of(slingr_type: str) -> Kind:
+    """An unknown type gets only what every type has (equality and emptiness)."""
+    return KINDS.get(slingr_type, _CHOICE)
