@@ -26,6 +26,7 @@ __all__ = ["ConnectorType", "connector_types", "get_type"]
 
 BUILTIN = {
     "sugarcrm": "connectors.sugarcrm:CONNECTOR_TYPE",
+    "slingr": "connectors.slingr:CONNECTOR_TYPE",
     "dataservice": "connectors.dataservice:CONNECTOR_TYPE",
 }
 

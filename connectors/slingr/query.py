@@ -58,8 +58,9 @@ NOTES: dict[str, str] = {
     "a slash at either end finished in the gateway",
     "startsWith": "like(/v) on text fields only",
     "endsWith": "like(v/) on text fields only",
-    "isNull": "empty() (Slingr also counts an empty string as empty); not on boolean",
-    "isNotNull": "notEmpty(); not on boolean",
+    "isNull": "empty() on numbers, dates, choices, relationships; on text and boolean "
+    "finished in the gateway (Slingr's empty() also matches \"\")",
+    "isNotNull": "notEmpty(); same types as isNull",
     "or": "OR of AND groups pushed whole as _query=or(and(filter(…)),…)",
     "sort": "one key only (_sortField/_sortType); nested and multi-valued fields not sortable",
     "paging": "numeric _offset/_size (max 1000) for pages; id offsets for full walks",

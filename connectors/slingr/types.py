@@ -21,7 +21,9 @@ class Kind:
     scalar: bool = True  # False: an object value (relationship, file, nested group)
 
 
-_TEXT = Kind("string", _ALL | _CMP | {"like"})
+# Slingr's empty() also matches "", which the gateway counts as a value: null tests on text are
+# finished in the gateway.
+_TEXT = Kind("string", {"equals", "notEquals"} | _CMP | {"like"})
 _INT = Kind("integer", _ALL | _CMP)
 _NUM = Kind("number", _ALL | _CMP)
 _DATE = Kind("date", _ALL | _CMP)
@@ -29,6 +31,8 @@ _DATE = Kind("date", _ALL | _CMP)
 _MILLIS = Kind("integer", _ALL | _CMP)
 _BOOL = Kind("boolean", frozenset({"equals", "notEquals"}))
 _CHOICE = Kind("string", _ALL)
+# A string whose type was inferred, not configured: it may be text (see _TEXT) or a choice.
+_UNKNOWN = Kind("string", frozenset({"equals", "notEquals"}))
 _REF = Kind("json", _ALL | {"like"}, scalar=False)
 _GROUP = Kind("json", frozenset({"equals", "empty", "notEmpty"}), scalar=False)
 
@@ -50,5 +54,5 @@ KINDS: dict[str, Kind] = {
 
 
 def kind_of(slingr_type: str) -> Kind:
-    """An unknown type gets only what every type has (equality and emptiness)."""
-    return KINDS.get(slingr_type, _CHOICE)
+    """An unknown type gets only equality, which every type has."""
+    return KINDS.get(slingr_type, _UNKNOWN)

@@ -71,7 +71,7 @@ def test_operator_functions(op, wire):
 
 
 def test_null_operators_are_empty_functions():
-    assert params([Condition("name", "isNull")]) == {"name": "empty()"}
+    assert params([Condition("type", "isNull")]) == {"type": "empty()"}
     assert params([Condition("company", "isNotNull")]) == {"company": "notEmpty()"}
 
 
@@ -92,6 +92,7 @@ def test_numbers_are_normalised_and_must_fit_the_type():
     Condition("name", "contains", "/a"),  # like(/a) would mean starts with
     Condition("name", "==", 'say "hi"'),  # no escape for a double quote
     Condition("name", "==", ""),
+    Condition("name", "isNull"),  # empty() also matches "", a value for the gateway
     Condition("name", "==", None),
     Condition("born", ">", "2020-13-01"),
 ])
