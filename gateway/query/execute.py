@@ -2,6 +2,8 @@
 
 ``window``: only the asked page is fetched, in calls of at most ``caps.max_page`` run with bounded
 concurrency, while ``count`` gives totalSize (a backend without counts is walked instead).
+``ties``: the backend sorts by the first key only; ``gateway/query/ties.py`` completes the ties at
+the page's edges, or raises ``Fallback`` (with the total it already counted) to run ``scan``.
 ``scan``: every record of the pushed (superset) query is walked, deduplicated by id, filtered by
 the residual, sorted when the backend could not, then the page is cut; totalSize is what matched.
 A short page ends a walk only when the backend said ``more=False`` (or answered nothing); a call
@@ -14,14 +16,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from gateway.connector import Connector, EntityInfo, Record
+from gateway.connector import Connector, EntityInfo, PushedQuery, Record
 from gateway.errors import BackendFailure, SourceInfo, Unsupported
 from gateway.query.evaluate import matches, sort_key
-from gateway.query.model import Query
+from gateway.query.model import Filter, Query
 from gateway.query.plan import Plan, plan
+from gateway.query.ties import Fallback, run_ties
 
 __all__ = ["QueryResult", "project", "run_query"]
 
@@ -70,21 +73,40 @@ async def _all(coros: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
     return [t.result() for t in tasks]
 
 
+@dataclass
+class _Budget:
+    """What every walker of one query shares: the call count and the concurrency bound."""
+
+    limit: asyncio.Semaphore
+    calls: int = 0
+
+
 class _Walker:
-    """Backend calls for one query: counted, capped at max_page, checked for progress."""
+    """Backend calls for one pushed query: counted, capped at max_page, checked for progress."""
 
     def __init__(
-        self, connector: Connector, entity: EntityInfo, the_plan: Plan, concurrency: int
+        self, connector: Connector, entity: EntityInfo, pushed: PushedQuery, budget: _Budget
     ) -> None:
         self.connector = connector
         self.entity = entity
-        self.pushed = the_plan.pushed
+        self.pushed = pushed
         self.max_page = max(1, connector.capabilities.max_page)
-        self.calls = 0
-        self.limit = asyncio.Semaphore(max(1, concurrency))
+        self.budget = budget
         self.end: int | None = None  # offset where the backend's data is known to end
 
-    def _stuck(self, why: str) -> BackendFailure:
+    @property
+    def calls(self) -> int:
+        return self.budget.calls
+
+    async def together(self, coros: Iterable[Coroutine[Any, Any, Any]]) -> list[Any]:
+        """Run together; on the first failure cancel the rest and raise that failure."""
+        return await _all(coros)
+
+    def variant(self, pushed: PushedQuery) -> _Walker:
+        """A walker of another pushed query, sharing this one's call count and bound."""
+        return _Walker(self.connector, self.entity, pushed, self.budget)
+
+    def stuck(self, why: str) -> BackendFailure:
         return BackendFailure(
             f"{self.connector.name}/{self.entity.name}: backend paging does not advance ({why})",
             key="paging_stuck",
@@ -92,11 +114,25 @@ class _Walker:
             source=SourceInfo(self.connector.name, None, None),
         )
 
-    async def count(self) -> int:
-        async with self.limit:
-            self.calls += 1
-            n = await self.connector.count(self.entity.name, self.pushed.filter)
-        self._ended_at(n)
+    def too_large(self, max_scan: int, why: str) -> Unsupported:
+        name = f"{self.connector.name}/{self.entity.name}"
+        return Unsupported(
+            f"This query would need the gateway to read more than {max_scan} records of "
+            f"{name} because the backend cannot {why}; narrow the filter",
+            key="scan_too_large",
+            params={"limit": max_scan, "source": self.connector.name,
+                    "entity": self.entity.name},
+        )
+
+    async def count(self, filter: Filter | None = None) -> int:
+        """How many records match the pushed filter (or ``filter``, which sets no end)."""
+        async with self.budget.limit:
+            self.budget.calls += 1
+            n = await self.connector.count(
+                self.entity.name, self.pushed.filter if filter is None else filter
+            )
+        if filter is None:
+            self._ended_at(n)
         return n
 
     def _ended_at(self, offset: int) -> None:
@@ -104,29 +140,42 @@ class _Walker:
 
     async def fetch(self, start: int, stop: int) -> list[Record]:
         """Records ``start`` .. ``stop`` (fewer at the end of the data), in backend order."""
-        out: list[Record] = []
+        return [r for run in await self.runs(start, stop) for r in run]
+
+    async def runs(self, start: int, stop: int, *, unique: bool = True) -> list[list[Record]]:
+        """``fetch``, one list per backend call (each a consistent snapshot of its positions).
+        ``unique=False`` when the order has ties the backend may break differently per call,
+        so two calls may rightly start with the same record (ties.py checks order instead)."""
+        out: list[list[Record]] = []
         offset, last_first = start, None
         while offset < stop and (self.end is None or offset < self.end):
             limit = min(self.max_page, stop - offset)
-            async with self.limit:
-                self.calls += 1
+            async with self.budget.limit:
+                self.budget.calls += 1
                 page = await self.connector.query(self.entity.name, self.pushed, offset, limit)
             records = page.records[:limit]
             if not records:
                 if page.more:
-                    raise self._stuck(f"no records at offset {offset} though more were promised")
+                    raise self.stuck(f"no records at offset {offset} though more were promised")
                 self._ended_at(offset)
                 break
             first = _id(records[0], self)
-            if first == last_first:
-                raise self._stuck(f"record {first!r} came first twice")
+            if unique and first == last_first:
+                raise self.stuck(f"record {first!r} came first twice")
             last_first = first
-            out.extend(records)
+            out.append(records)
             offset += len(records)
             if page.more is False:
                 self._ended_at(offset)
                 break
         return out
+
+    async def chunk_runs(self, start: int, stop: int) -> list[list[Record]]:
+        """``runs`` split into max_page-sized ranges run concurrently, joined in order, for an
+        order with ties (no first-record checks: see ``runs``)."""
+        bounds = [(s, min(s + self.max_page, stop)) for s in range(start, stop, self.max_page)]
+        parts = await _all(self.runs(s, e, unique=False) for s, e in bounds)
+        return [run for part in parts for run in part]
 
     async def chunks(self, start: int, stop: int) -> list[Record]:
         """``fetch`` split into max_page-sized ranges run concurrently, joined in order."""
@@ -134,7 +183,7 @@ class _Walker:
         parts = await _all(self.fetch(s, e) for s, e in bounds)
         firsts = [_id(p[0], self) for p in parts if p]
         if len(set(firsts)) != len(firsts):
-            raise self._stuck("the same record starts two different offsets")
+            raise self.stuck("the same record starts two different offsets")
         return _dedupe(r for p in parts for r in p)
 
 
@@ -168,25 +217,38 @@ def _too_large(walker: _Walker, the_plan: Plan, max_scan: int) -> Unsupported:
         why.append(f"sort this way ({the_plan.sort_reason})")
     if not why:
         why.append("count records")
-    name = f"{walker.connector.name}/{walker.entity.name}"
-    return Unsupported(
-        f"This query would need the gateway to read more than {max_scan} records of {name} "
-        f"because the backend cannot {' or '.join(why)}; narrow the filter",
-        key="scan_too_large",
-        params={"limit": max_scan, "source": walker.connector.name, "entity": walker.entity.name},
-    )
+    return walker.too_large(max_scan, " or ".join(why))
 
 
-async def _scan(walker: _Walker, the_plan: Plan, max_scan: int) -> list[Record]:
-    """Every record of the pushed query, deduplicated, refusing more than ``max_scan``."""
+async def _scan(
+    walker: _Walker, the_plan: Plan, max_scan: int, total: int | None = None
+) -> list[Record]:
+    """Every record of the pushed query, deduplicated, refusing more than ``max_scan``
+    (``total``: the count, when already known)."""
     if walker.connector.capabilities.counts:
-        n = await walker.count()
+        n = await walker.count() if total is None else total
+        walker.end = n
         if n > max_scan:
             raise _too_large(walker, the_plan, max_scan)
         return await walker.chunks(0, n)
     records = _dedupe(await walker.fetch(0, max_scan + 1))
     if len(records) > max_scan:
         raise _too_large(walker, the_plan, max_scan)
+    return records
+
+
+def _finish(
+    records: list[Record], the_plan: Plan, query: Query, entity: EntityInfo,
+    connector: Connector,
+) -> list[Record]:
+    """The scan's records filtered by the residual and sorted when the backend could not."""
+    caps = connector.capabilities
+    ci = caps.case_insensitive
+    if the_plan.residual:
+        records = [r for r in records if matches(r, the_plan.residual, entity, case_insensitive=ci)]
+    if the_plan.sort_in_gateway:
+        records.sort(key=sort_key(query.order_by, entity, case_insensitive=ci,
+                                  nulls_first=caps.nulls_first))
     return records
 
 
@@ -201,26 +263,26 @@ async def run_query(
     """Answer ``query`` exactly, whatever part of it the backend can do itself."""
     caps = connector.capabilities
     the_plan = plan(query, entity, caps, connector.pushable)
-    walker = _Walker(connector, entity, the_plan, concurrency)
+    walker = _Walker(connector, entity, the_plan.pushed, _Budget(asyncio.Semaphore(
+        max(1, concurrency))))
     start, stop = query.offset, query.offset + query.page_size
+    known: int | None = None
+    if the_plan.strategy == "ties":
+        try:
+            total, page = await run_ties(walker, the_plan, query, max_scan)
+        except Fallback as why:
+            the_plan = replace(plan(query, entity, caps, connector.pushable, ties=False),
+                               fallback=why.reason)
+            walker, known = walker.variant(the_plan.pushed), why.total
     if the_plan.strategy == "window" and caps.counts:
         with _first_failure():
             async with asyncio.TaskGroup() as group:
                 counting = group.create_task(walker.count())
                 fetching = group.create_task(walker.chunks(start, stop))
         total, page = counting.result(), fetching.result()
-    else:
-        records = await _scan(walker, the_plan, max_scan)
-        ci = caps.case_insensitive
-        if the_plan.residual:
-            records = [
-                r for r in records
-                if matches(r, the_plan.residual, entity, case_insensitive=ci)
-            ]
-        if the_plan.sort_in_gateway:
-            order = sort_key(query.order_by, entity, case_insensitive=ci,
-                             nulls_first=caps.nulls_first)
-            records.sort(key=order)
+    elif the_plan.strategy != "ties":
+        records = _finish(await _scan(walker, the_plan, max_scan, known), the_plan, query,
+                          entity, connector)
         total, page = len(records), records[start:stop]
     return QueryResult(
         records=[project(r, query.fields) for r in page],

@@ -7,28 +7,44 @@ residual. Otherwise the backend gets a superset (the OR of each group's pushable
 every group has one and the OR is expressible; else no filter at all) and the gateway re-checks the
 whole user filter on what comes back.
 
-Order: the user's keys, then ``id`` ascending unless ``id`` is already a key. It is pushed when the
-backend sorts, every key's field is sortable and single-valued, and the backend can sort by that
-many keys. Otherwise the gateway sorts, and the backend is asked for ``id`` ascending alone (when
-it can sort at all): the gateway then reads every matching record anyway, and a fixed backend order
-keeps that offset walk from skipping or repeating records between calls.
+Order: the user's keys, then ``id`` ascending unless ``id`` is already a key (keys after ``id``
+never decide anything, so a one-key backend is not asked for them). It is pushed when the backend
+sorts, every key's field is sortable and single-valued, and the backend can sort by that many keys.
+Otherwise the gateway sorts, and the backend is asked for ``id`` ascending alone (when it can sort
+at all): the gateway then reads every matching record anyway, and a fixed backend order keeps that
+offset walk from skipping or repeating records between calls.
 
-Strategy: ``window`` (fetch only the asked page, the backend counts) when nothing is residual and
-the order is pushed; ``scan`` (walk every match of the pushed query, finish in the gateway) else.
+Strategy:
+  ``window``  nothing residual, order pushed: fetch only the asked page; the backend counts.
+  ``ties``    nothing residual, the backend counts, sorts by one key only, and the first key k1 is
+              a described, filterable, sortable, single-valued field with ``==``, ``<`` and ``>``
+              among its operators: the backend sorts by k1 alone, the gateway completes the ties
+              at the page's edges (``gateway/query/ties.py``, which may still switch to ``scan``
+              when that is cheaper or a boundary value cannot be filtered on).
+  ``scan``    otherwise: walk every match of the pushed query, finish in the gateway.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from math import ceil
+from typing import Any, Literal, TypeAlias
 
 from gateway.connector import Capabilities, EntityInfo, FieldInfo, PushedQuery
 from gateway.query.model import Condition, Filter, Group, OrderKey, Query
 
-__all__ = ["Plan", "filter_to_json", "full_order", "plan"]
+__all__ = [
+    "ONE_KEY", "Plan", "Strategy", "decisive", "filter_to_json", "full_order", "plan",
+    "stable_order",
+]
 
 Pushable = Callable[[Condition, FieldInfo | None], bool]
+Strategy: TypeAlias = Literal["window", "ties", "scan"]
+ONE_KEY = "backend sorts by one key only"
+# What the ties strategy needs on k1 before it is worth trying (null boundaries also need
+# isNull/isNotNull; those, and each boundary value, are checked when the page is known).
+_TIES_OPERATORS = frozenset({"==", "<", ">"})
 
 
 def full_order(order_by: tuple[OrderKey, ...]) -> tuple[OrderKey, ...]:
@@ -36,6 +52,14 @@ def full_order(order_by: tuple[OrderKey, ...]) -> tuple[OrderKey, ...]:
     if any(k.field == "id" for k in order_by):
         return order_by
     return (*order_by, OrderKey("id"))
+
+
+def decisive(order: tuple[OrderKey, ...]) -> tuple[OrderKey, ...]:
+    """``order`` cut after its ``id`` key: ids are unique, so later keys never decide."""
+    for i, key in enumerate(order):
+        if key.field == "id":
+            return order[: i + 1]
+    return order
 
 
 def filter_to_json(filter: Filter) -> list[list[dict[str, Any]]]:
@@ -58,11 +82,13 @@ class Plan:
     pushed: PushedQuery
     residual: Filter
     sort_in_gateway: bool
-    strategy: Literal["window", "scan"]
+    strategy: Strategy
     extra_fields: tuple[str, ...]
     order_by: tuple[OrderKey, ...]  # the full order (with the id tie-break) the answer follows
     not_pushed: tuple[str, ...] = ()  # paths of conditions the backend cannot evaluate
     sort_reason: str | None = None  # why the gateway sorts, when it does
+    backend_calls: str = ""  # what one page costs in backend calls under this strategy
+    fallback: str | None = None  # why the executor ran ``scan`` instead of the planned ``ties``
 
     def explain(self) -> dict[str, Any]:
         """The split, as plain data for logs and debugging."""
@@ -79,6 +105,8 @@ class Plan:
             "sortReason": self.sort_reason,
             "orderBy": [_order_json(k) for k in self.order_by],
             "extraFields": list(self.extra_fields),
+            "backendCalls": self.backend_calls,
+            "fallback": self.fallback,
         }
 
 
@@ -121,28 +149,67 @@ def _sort_problem(
             return f"field {key.field} is not sortable on the backend"
         if info is not None and info.multivalued:
             return f"field {key.field} holds several values"
-    if not caps.multi_sort and len(order) > 1:
-        return "backend sorts by one key only"
+    if not caps.multi_sort and len(decisive(order)) > 1:
+        return ONE_KEY
     return None
 
 
+def _ties_fit(
+    order: tuple[OrderKey, ...], residual: Filter, entity: EntityInfo, caps: Capabilities,
+    sort_reason: str | None,
+) -> bool:
+    """Whether the ties strategy applies (module docstring): only the key count is wrong, and
+    the gateway can ask for k1's boundary groups and count what lies before them. k1 must be
+    described: the gateway mirrors the backend's comparisons only for a known field type."""
+    if residual or not caps.counts or sort_reason != ONE_KEY:
+        return False
+    info = entity.field(order[0].field)
+    return (
+        info is not None and info.filterable and _TIES_OPERATORS <= caps.operators
+    )
+
+
+def _cost(strategy: Strategy, caps: Capabilities, page_size: int) -> str:
+    """One page's backend calls, as a formula of what is only known at run time."""
+    mp = max(1, caps.max_page)
+    window = ceil(page_size / mp)
+    if strategy == "window":
+        if caps.counts:
+            return f"1 count + {window} fetches of <= {mp}, all at once"
+        return f"{window} fetches of <= {mp} (more when the backend serves short pages)"
+    if strategy == "scan":
+        if caps.counts:
+            return f"1 count + ceil(totalSize / {mp}) fetches"
+        return f"ceil((matches + 1) / {mp}) fetches, one after another"
+    return (
+        f"round 1: 1 count + {window} fetches of <= {mp} sorted by the first key; "
+        f"round 2, all at once: per boundary group (a first key value at an edge of a round-1 "
+        f"call, at most {2 * window}) ceil(group / {mp}) fetches (+1 count when it fills "
+        f"{mp}), +2 counts when the page lies inside one group that neither starts the data "
+        f"nor ends it. Runs scan instead when ceil(totalSize / {mp}) is fewer calls than "
+        f"round 2 needs at least, or a boundary value cannot be filtered on"
+    )
+
+
 def plan(
-    query: Query, entity: EntityInfo, caps: Capabilities, pushable: Pushable
+    query: Query, entity: EntityInfo, caps: Capabilities, pushable: Pushable,
+    *, ties: bool = True,
 ) -> Plan:
-    """Decide what the backend does for ``query`` and what the gateway finishes."""
+    """Decide what the backend does for ``query`` and what the gateway finishes
+    (``ties=False``: never the ties strategy, the plan the executor falls back to)."""
     pushed_filter, residual, not_pushed = _split_filter(query, entity, caps, pushable)
     order = full_order(query.order_by)
     sort_reason = _sort_problem(order, entity, caps)
     sort_in_gateway = sort_reason is not None
+    strategy: Strategy = "window" if not residual and not sort_in_gateway else "scan"
     if not sort_in_gateway:
-        pushed_order = order
-    elif caps.sort and _sort_problem((OrderKey("id"),), entity, caps) is None:
+        pushed_order = order if caps.multi_sort else decisive(order)
+    elif ties and _ties_fit(order, residual, entity, caps, sort_reason):
+        pushed_order, strategy = order[:1], "ties"
+    elif stable_order(entity, caps):
         pushed_order = (OrderKey("id"),)  # a stable walk for the scan (see module docstring)
     else:
         pushed_order = ()
-    strategy: Literal["window", "scan"] = (
-        "window" if not residual and not sort_in_gateway else "scan"
-    )
     fields: tuple[str, ...] | None = None
     extra: tuple[str, ...] = ()
     if query.fields is not None:
@@ -161,4 +228,10 @@ def plan(
         order_by=order,
         not_pushed=not_pushed,
         sort_reason=sort_reason,
+        backend_calls=_cost(strategy, caps, query.page_size),
     )
+
+
+def stable_order(entity: EntityInfo, caps: Capabilities) -> bool:
+    """Whether the backend can sort by ``id`` alone, which makes an offset walk stable."""
+    return caps.sort and _sort_problem((OrderKey("id"),), entity, caps) is None

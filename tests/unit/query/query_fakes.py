@@ -63,6 +63,9 @@ class FakeConnector:
     real_cap: int | None = None  # serve fewer rows per call than max_page (short pages)
     ignore_offset: bool = False  # a broken backend that always answers from the start
     shuffle_seed: int | None = 1  # unsorted answers come in this arbitrary but fixed order
+    # A one-key backend (multi_sort=False) sorts by the pushed key only and breaks its ties in a
+    # new random order on every call, so nothing may rely on its order among equal values.
+    adversarial_ties: bool = True
     calls: list[tuple[Any, ...]] = field(default_factory=list)
 
     def pushable(self, condition: Condition, field: FieldInfo | None) -> bool:
@@ -82,8 +85,13 @@ class FakeConnector:
         rows = [r for r in self.records if matches(r, pushed.filter, self.entity,
                                                     case_insensitive=ci)]
         if pushed.order_by:
-            rows.sort(key=sort_key(pushed.order_by, self.entity, case_insensitive=ci,
-                                   nulls_first=self.capabilities.nulls_first))
+            key = sort_key(pushed.order_by, self.entity, case_insensitive=ci,
+                           nulls_first=self.capabilities.nulls_first)
+            if self.capabilities.multi_sort or not self.adversarial_ties:
+                rows.sort(key=key)
+            else:
+                random.Random(len(self.calls)).shuffle(rows)
+                rows.sort(key=lambda r: key(r)[:1])  # stable: ties stay shuffled
         elif self.shuffle_seed is not None:
             random.Random(self.shuffle_seed).shuffle(rows)
         return rows
@@ -137,6 +145,9 @@ class FakeConnector:
 
     def query_calls(self) -> int:
         return sum(1 for c in self.calls if c[0] == "query")
+
+    def count_calls(self) -> int:
+        return sum(1 for c in self.calls if c[0] == "count")
 
 
 def caps(base: Capabilities = FULL, **changes: Any) -> Capabilities:
