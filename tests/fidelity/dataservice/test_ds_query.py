@@ -1,4 +1,4 @@
-"""Data Service emulator: the query endpoint's filter groups, every operator, sort and projection."""
+"""Data Service emulator: query filter groups, every operator, sort and projection."""
 
 from __future__ import annotations
 

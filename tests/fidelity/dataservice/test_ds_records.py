@@ -202,7 +202,8 @@ async def test_update_and_delete_batches(api, ds):
         {**rows[0], "Nations": 7}, {"Id": ghost, "Nations": 1}, {"Nations": 2},
         {"Id": rows[1]["Id"], "Name": "Renamed"}])
     assert status == 200
-    assert [(r["Id"], r["Nations"]) for r in body["successRecords"]][0] == (rows[0]["Id"], 7)
+    first = body["successRecords"][0]
+    assert (first["Id"], first["Nations"]) == (rows[0]["Id"], 7)
     assert body["successRecords"][1]["Name"] == "Renamed"
     assert len(body["failureRecords"]) == 2
     status, body = await api("POST", "/EntityService/Olympics/delete-batch",
