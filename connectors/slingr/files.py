@@ -55,7 +55,7 @@ async def _failure(up: Upstream, op: str, raw: aiohttp.ClientResponse) -> Except
 
 @asynccontextmanager
 async def download(
-    up: Upstream, url: str, fallback_name: str | None
+    up: Upstream, url: str, field_name: str | None
 ) -> AsyncIterator[FileDownload]:
     """Stream ``GET url``; the response stays open while the caller's block runs."""
     assert up.tokens is not None
@@ -70,8 +70,10 @@ async def download(
                     continue
                 if raw.status >= 300:
                     raise await _failure(up, "file_get", raw)
+                # The record's field names the file exactly; Slingr's header carries the name
+                # unencoded, so it is only a fallback.
                 found = _DISPOSITION.search(raw.headers.get("Content-Disposition", ""))
-                name = found[1] if found else display_name(fallback_name)
+                name = display_name(field_name) or (found[1] if found else None)
                 info = FileInfo(
                     filename=name,
                     content_type=_content_type(raw.headers.get("Content-Type"), name),
@@ -102,7 +104,8 @@ async def upload(
     part = form.append_payload(
         AsyncIterablePayload(_forward(chunks), content_type=content_type)
     )
-    part.set_content_disposition("form-data", name="file", filename=filename)
+    # Raw UTF-8 names as browsers send them; percent-encoding would be stored literally.
+    part.set_content_disposition("form-data", quote_fields=False, name="file", filename=filename)
     started = time.perf_counter()
     with map_errors(up.ctx.source):
         async with up.session.post(url, data=form, headers=auth_header(token.access)) as raw:

@@ -34,6 +34,7 @@ _CHOICE = Kind("string", _ALL)
 # A string whose type was inferred, not configured: it may be text (see _TEXT) or a choice.
 _UNKNOWN = Kind("string", frozenset({"equals", "notEquals"}))
 _REF = Kind("json", _ALL | {"like"}, scalar=False)
+_FILE = Kind("file", _ALL | {"like"}, scalar=False)
 _GROUP = Kind("json", frozenset({"equals", "empty", "notEmpty"}), scalar=False)
 
 KINDS: dict[str, Kind] = {
@@ -48,7 +49,8 @@ KINDS: dict[str, Kind] = {
          "datetime"), _MILLIS),
     "boolean": _BOOL,
     **dict.fromkeys(("choice", "color", "id"), _CHOICE),
-    **dict.fromkeys(("relationship", "file", "dynamic_choice", "group", "json"), _REF),
+    **dict.fromkeys(("relationship", "dynamic_choice", "group", "json"), _REF),
+    "file": _FILE,
     "nested_fields": _GROUP,
 }
 
