@@ -23,7 +23,7 @@ class Kind:
 
 # Slingr's empty() also matches "", which the gateway counts as a value: null tests on text are
 # finished in the gateway.
-_TEXT = Kind("string", {"equals", "notEquals"} | _CMP | {"like"})
+_TEXT = Kind("string", frozenset({"equals", "notEquals", "like"}) | _CMP)
 _INT = Kind("integer", _ALL | _CMP)
 _NUM = Kind("number", _ALL | _CMP)
 _DATE = Kind("date", _ALL | _CMP)
