@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+import tests.contract.backends  # noqa: F401  (loads the harnesses in order first)
 from connectors.emulation.server import start
 from connectors.slingr.config import SlingrSource
 from connectors.slingr.connector import SlingrConnector
@@ -11,7 +12,6 @@ from connectors.slingr.emulator import SlingrEmulator
 from gateway.upstream.context import UpstreamContext
 from gateway.upstream.retry import RetryPolicy
 from gateway.upstream.session import open_session
-import tests.contract.backends  # noqa: F401  (loads the harnesses in order first)
 from tests.contract.harness_slingr import entities_config
 
 FAST = RetryPolicy(base=0.01, cap=0.05, retry_after_cap=5)
