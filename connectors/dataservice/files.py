@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import unquote
 
 import aiohttp
 from aiohttp.payload import AsyncIterablePayload
@@ -27,12 +28,17 @@ from gateway.upstream.tokens import Token
 __all__ = ["DataServiceFiles"]
 
 _CHUNK = 64 * 1024
-_FILENAME = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNORECASE)
+_EXTENDED = re.compile(r"""filename\*=(?:UTF-8|utf-8)''([^;]+)""")
+_PLAIN = re.compile(r"""filename="?([^";]+)"?""", re.IGNORECASE)
 
 
 def _filename(disposition: str | None) -> str | None:
-    match = _FILENAME.search(disposition or "")
-    return match.group(1) if match else None
+    """RFC 6266: the UTF-8 ``filename*`` form (percent-encoded) wins over ``filename``."""
+    extended = _EXTENDED.search(disposition or "")
+    if extended:
+        return unquote(extended.group(1).strip())
+    plain = _PLAIN.search(disposition or "")
+    return plain.group(1) if plain else None
 
 
 class DataServiceFiles:
@@ -109,7 +115,10 @@ class DataServiceFiles:
         """Upload as multipart part ``file``, streaming ``chunks`` (never held whole)."""
         writer = aiohttp.MultipartWriter("form-data")
         part = writer.append_payload(AsyncIterablePayload(chunks, content_type=content_type))
-        part.set_content_disposition("form-data", name="file", filename=filename)
+        # RFC 7578 §4.2: the name as quoted-string (raw UTF-8, ``"`` and ``\\`` escaped), as
+        # browsers send it; aiohttp's own quoting would percent-encode it into the stored name.
+        escaped = filename.replace("\\", "\\\\").replace('"', '\\"')
+        part.headers["Content-Disposition"] = f'form-data; name="file"; filename="{escaped}"'
         headers, token = await self._headers()
         started = time.perf_counter()
         status: int | str = "error"
