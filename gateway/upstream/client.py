@@ -7,13 +7,18 @@ refused before acting. This is a plain bounded loop rather than aiohttp client m
 because an attempt must include reading and decoding the body (a malformed or truncated answer
 is retried for reads, and the per-call timeout must cover the body), which a middleware that
 returns an unread ``ClientResponse`` cannot do.
+
+``stream`` is the same policy for bodies too large to hold (files): it sends an async-iterable
+body as it is produced and yields the open answer, so neither direction is ever held whole.
+A streamed body can be sent once only, so an attempt that started sending it is never repeated.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +39,10 @@ __all__ = ["AuthHeader", "Classifier", "Upstream", "UpstreamResponse"]
 log = structlog.get_logger("gateway.upstream")
 
 _UNSET: Any = object()
+# An error answer is read whole to classify it; a backend sending megabytes there is not
+# telling us anything more, so stop reading at this size.
+_ERROR_BODY_MAX = 64 * 1024
+STREAM_CHUNK = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -201,13 +210,192 @@ class Upstream:
             status = exc.source.error if exc.source and exc.source.error else "error"
             raise
         finally:
-            seconds = time.perf_counter() - started
-            self.ctx.metrics.backend_call(self.ctx.source, op, status, seconds)
-            record_call(seconds)
-            # The access line counts every call; each one is worth its own line only when it
-            # failed (or at debug level, when chasing a problem).
-            failed = not isinstance(status, int) or status >= 400
-            (log.warning if failed else log.debug)(
-                "backend_call", source=self.ctx.source, op=op, method=method,
-                path=URL(url).path, status=status, ms=round(seconds * 1000, 1), attempt=attempt,
+            self._observe(op, method, url, status, time.perf_counter() - started, attempt)
+
+    def _observe(
+        self, op: str, method: str, url: str, status: int | str, seconds: float, attempt: int
+    ) -> None:
+        """Count, time and log one attempt, whatever its outcome."""
+        self.ctx.metrics.backend_call(self.ctx.source, op, status, seconds)
+        record_call(seconds)
+        # The access line counts every call; each one is worth its own line only when it
+        # failed (or at debug level, when chasing a problem).
+        failed = not isinstance(status, int) or status >= 400
+        (log.warning if failed else log.debug)(
+            "backend_call", source=self.ctx.source, op=op, method=method,
+            path=URL(url).path, status=status, ms=round(seconds * 1000, 1), attempt=attempt,
+        )
+
+    # -- streamed calls (files) ---------------------------------------------------------------
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        op: str,
+        method: str,
+        url: str,
+        *,
+        safe: bool,
+        params: Mapping[str, str] | None = None,
+        body: AsyncIterable[bytes] | bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: bool = True,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One logical call whose bodies are streamed; yields the open 2xx answer.
+
+        A non-2xx answer is read (up to 64 KiB), classified and raised before anything is
+        yielded, so the caller only ever sees a success. ``body`` may be an async iterable of
+        chunks, sent as it is produced (chunked unless ``headers`` carry a Content-Length);
+        once it started flowing the call is never repeated, whatever ``safe`` says, since the
+        chunks already sent are gone. Read the answer with :meth:`chunks` or :meth:`read`
+        inside the block: they map transport failures to ``BackendFailure``. The per-call
+        timeout applies to connecting and to each read, not to the whole transfer.
+        """
+        once = _OneShotBody(body) if isinstance(body, AsyncIterable) else None
+        data: Any = once if once is not None else body
+        retries_left = self.ctx.retries
+        renewed = False
+        resp: aiohttp.ClientResponse | None = None
+        for attempt in range(self.ctx.retries + 2):
+            token = await self._token() if auth else None
+            sent_headers = CIMultiDict(headers or {})
+            if token is not None and self._auth_header is not None:
+                sent_headers.update(self._auth_header(token.access))
+            try:
+                raw = await self._open(op, method, url, params=params, data=data,
+                                       headers=sent_headers, attempt=attempt)
+            except BackendFailure as exc:
+                replayable = once is None or not once.started
+                if retries_left and replayable and self.policy.may_retry_error(exc, safe=safe):
+                    retries_left -= 1
+                    await asyncio.sleep(self._delay(attempt, None) or 0.0)
+                    continue
+                raise
+            replayable = once is None or not once.started
+            if raw.status == 401 and token is not None and not renewed:
+                await self._error_answer(raw)
+                assert self.tokens is not None
+                await self.tokens.invalidate(token)
+                if not replayable:
+                    raise BackendFailure(
+                        f"{self.ctx.source}: the backend refused our token after the upload "
+                        "had started; the token is renewed, send the file again",
+                        sent=True, source=SourceInfo(self.ctx.source, 401, "token_refused"),
+                    )
+                renewed = True
+                continue
+            if 200 <= raw.status < 300:
+                resp = raw
+                break
+            answer = await self._error_answer(raw)
+            err = self.classify(op, answer)
+            if replayable and retries_left and self.policy.may_retry_status(raw.status, safe=safe):
+                wait = self._delay(attempt, answer)
+                if wait is not None:
+                    retries_left -= 1
+                    await asyncio.sleep(wait)
+                    continue
+            raise err
+        if resp is None:  # only reachable when every attempt was a 401 resend
+            raise BackendFailure(
+                f"{self.ctx.source}: backend kept refusing the renewed token",
+                sent=True, source=SourceInfo(self.ctx.source, 401, None),
             )
+        try:
+            yield resp
+        finally:
+            # Closing (not releasing) an answer the caller did not read to the end drops the
+            # connection instead of draining the rest of a large body into the pool.
+            if resp.content.at_eof():
+                resp.release()
+            else:
+                resp.close()
+
+    async def chunks(
+        self, resp: aiohttp.ClientResponse, size: int = STREAM_CHUNK
+    ) -> AsyncIterator[bytes]:
+        """The open answer's body as it arrives; a cut-off or stalled body is a BackendFailure."""
+        while True:
+            with map_errors(self.ctx.source):
+                chunk = await resp.content.read(size)
+            if not chunk:
+                return
+            yield chunk
+
+    async def read(
+        self, resp: aiohttp.ClientResponse, *, expect_json: bool = True
+    ) -> UpstreamResponse:
+        """The rest of an open (small) answer, as :meth:`request` returns it."""
+        with map_errors(self.ctx.source):
+            body = await resp.read()
+        answer = UpstreamResponse(resp.status, resp.headers, body)
+        err = self._check_body(answer) if expect_json else None
+        if err is not None:
+            raise err
+        return answer
+
+    async def _error_answer(self, raw: aiohttp.ClientResponse) -> UpstreamResponse:
+        """A non-2xx answer, read up to a bound, for the classifier; the connection is closed
+        when the body was longer (or broken) rather than drained."""
+        try:
+            with map_errors(self.ctx.source):
+                body = await raw.content.read(_ERROR_BODY_MAX)
+        except BackendFailure:
+            body = b""
+        if raw.content.at_eof():
+            raw.release()
+        else:
+            raw.close()
+        return UpstreamResponse(raw.status, raw.headers, body)
+
+    async def _open(
+        self,
+        op: str,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        data: Any,
+        headers: CIMultiDict[str],
+        attempt: int,
+    ) -> aiohttp.ClientResponse:
+        """Send once and return the answer with only its head read; counted and logged."""
+        started = time.perf_counter()
+        status: int | str = "error"
+        # No total: a large file legitimately takes longer than one call's timeout. aiohttp
+        # starts the read timer once the request body is sent, so it bounds each wait.
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=min(self.ctx.timeout, 10.0), sock_read=self.ctx.timeout
+        )
+        try:
+            with map_errors(self.ctx.source):
+                raw = await self.session.request(
+                    method, url, params=params, data=data, headers=headers, timeout=timeout,
+                    allow_redirects=False,  # a redirect would resend a body we no longer have
+                )
+            status = raw.status
+            return raw
+        except BackendFailure as exc:
+            status = exc.source.error if exc.source and exc.source.error else "error"
+            raise
+        finally:
+            self._observe(op, method, url, status, time.perf_counter() - started, attempt)
+
+
+class _OneShotBody:
+    """An async-iterable request body that knows whether it started flowing (and so can no
+    longer be sent again)."""
+
+    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
+        self._chunks = chunks
+        self.started = False
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._flow()
+
+    async def _flow(self) -> AsyncIterator[bytes]:
+        if self.started:
+            raise RuntimeError("a streamed request body can be sent only once")
+        self.started = True
+        async for chunk in self._chunks:
+            yield chunk
