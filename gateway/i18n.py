@@ -204,6 +204,55 @@ CATALOG: dict[str, dict[str, str]] = {
         "{source}/{entity} にレコード {id} が見つかりません",
         "No se encontró el registro {id} en {source}/{entity}",
     ),
+    # files on record fields (gateway/http/handlers/files.py, connectors)
+    "file_not_found": _t(
+        "Record {id} in {source}/{entity} has no file in field {field}",
+        "{source}/{entity} 中记录 {id} 的字段 {field} 没有文件",
+        "{source}/{entity} のレコード {id} のフィールド {field} にファイルがありません",
+        "El registro {id} de {source}/{entity} no tiene ningún archivo en el campo {field}",
+    ),
+    "field_not_found": _t(
+        "Field '{field}' was not found in {source}/{entity}",
+        "在 {source}/{entity} 中未找到字段 '{field}'",
+        "{source}/{entity} にフィールド '{field}' が見つかりません",
+        "No se encontró el campo '{field}' en {source}/{entity}",
+    ),
+    "not_a_file_field": _t(
+        "Field '{field}' of {entity} does not hold files", "{entity} 的字段 '{field}' 不能存放文件",
+        "{entity} のフィールド '{field}' はファイルを保持できません",
+        "El campo '{field}' de {entity} no admite archivos",
+    ),
+    "files_unsupported": _t(
+        "Source {source} cannot store files on record fields",
+        "数据源 {source} 不支持在记录字段上存放文件",
+        "ソース {source} はレコードのフィールドにファイルを保存できません",
+        "La fuente {source} no puede guardar archivos en campos de registros",
+    ),
+    "missing_file_part": _t(
+        "The multipart body has no part named 'file'", "multipart 请求体中没有名为 'file' 的部分",
+        "multipart 本文に 'file' という名前のパートがありません",
+        "El cuerpo multipart no tiene ninguna parte llamada 'file'",
+    ),
+    "bad_multipart": _t(
+        "The multipart body is malformed: {error}", "multipart 请求体格式错误：{error}",
+        "multipart 本文の形式が不正です: {error}", "El cuerpo multipart está mal formado: {error}",
+    ),
+    "bad_filename": _t(
+        "The file name must be 1 to 255 characters without control characters",
+        "文件名必须为 1 到 255 个字符，且不含控制字符",
+        "ファイル名は制御文字を含まない 1〜255 文字である必要があります",
+        "El nombre de archivo debe tener de 1 a 255 caracteres sin caracteres de control",
+    ),
+    "upload_interrupted": _t(
+        "The upload ended before the whole file arrived", "上传在文件完整到达之前中断",
+        "ファイル全体が届く前にアップロードが終了しました",
+        "La subida terminó antes de que llegara el archivo completo",
+    ),
+    "upload_stalled": _t(
+        "No upload data arrived for {seconds} seconds", "已有 {seconds} 秒没有收到上传数据",
+        "{seconds} 秒間アップロードデータが届きませんでした",
+        "No llegaron datos de la subida durante {seconds} segundos",
+    ),
     # query parser details (gateway/query/parse.py MESSAGES; same keys and placeholders)
     "body_not_object": _t(
         "The request body must be a JSON object", "请求体必须是 JSON 对象",

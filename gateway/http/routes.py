@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel
 
-from gateway.http.handlers import discovery, ops, pending, records
+from gateway.http.handlers import discovery, files, ops, pending, records
 from gateway.http.models import (
     DeletedEnvelope,
     EntityListEnvelope,
@@ -62,6 +62,8 @@ _QUERY = (
 _IF_MATCH = Param("If-Match", "optimistic locking: the version read", where="header")
 _RECORDS = "/v1/records/{source}/{entity}"
 _ONE = _RECORDS + "/{id}"
+_FILE = _ONE + "/files/{field}"
+_FILENAME = Param("filename", "raw uploads: the file's name (default: the field name)")
 
 ROUTES: tuple[Route, ...] = (
     Route("POST", _RECORDS + "/query", records.query_post, "records.query", "Query records",
@@ -80,12 +82,16 @@ ROUTES: tuple[Route, ...] = (
           response=RecordEnvelope, params=(_IF_MATCH,)),
     Route("DELETE", _ONE, records.delete_record, "records.delete", "Delete a record", "records",
           response=DeletedEnvelope),
-    *(
-        Route(method, _ONE + "/files/{field}", pending.record_file, f"files.{method.lower()}",
-              "Files on record fields (not available yet: answers 422 unsupported)", "files",
-              status=422)
-        for method in ("GET", "PUT", "DELETE")
-    ),
+    Route("GET", _FILE, files.get_file, "files.get",
+          "Download the file on a record's field (streamed, Content-Disposition: attachment)",
+          "files", content_type="application/octet-stream"),
+    Route("PUT", _FILE, files.put_file, "files.put",
+          "Store a file on a record's field: multipart/form-data (part `file`) or the raw bytes "
+          "with their Content-Type; streamed, at most server.maxBodyBytes", "files",
+          response=files.FileEnvelope, params=(_FILENAME,)),
+    Route("DELETE", _FILE, files.delete_file, "files.delete",
+          "Remove the file from a record's field", "files",
+          response=files.FileDeletedEnvelope),
     Route("POST", "/v1/bulk", pending.bulk, "bulk.run",
           "Batch of record calls (not available yet: answers 422 unsupported)", "bulk",
           status=422),
