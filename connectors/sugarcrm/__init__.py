@@ -13,7 +13,11 @@ CONNECTOR_TYPE = ConnectorType(
     name="sugarcrm",
     config_model=SugarSource,
     factory=SugarConnector,
-    notes=NOTES,
+    notes={
+        **NOTES,
+        "files": "raw PUT /<Module>/<id>/file/<field>?filename=, streamed both ways; Sugar "
+        "detects the stored type itself; image fields keep no file name",
+    },
     emulator="connectors.sugarcrm.emulator:create_app",
     emulator_banner="SugarCRM v10 under /rest/v10, user admin / admin, client id sugar",
 )

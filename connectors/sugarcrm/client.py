@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 import orjson
 
 from gateway.errors import BackendFailure, SourceInfo
@@ -93,6 +96,51 @@ class SugarClient:
 
     async def delete(self, module: str, record_id: str) -> None:
         await self._up.request("delete", "DELETE", self._url(module, record_id), safe=False)
+
+    # -- files on record fields (FileApi) -------------------------------------------------------
+
+    def download(
+        self, module: str, record_id: str, field: str
+    ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+        """``GET /<Module>/<id>/file/<field>``: the open answer; an empty field is a 404."""
+        return self._up.stream(
+            "file_get", "GET", self._url(module, record_id, "file", field), safe=True
+        )
+
+    async def upload(
+        self,
+        module: str,
+        record_id: str,
+        field: str,
+        *,
+        filename: str,
+        content_type: str,
+        chunks: AsyncIterable[bytes],
+        size: int | None,
+    ) -> dict[str, Any]:
+        """``PUT /<Module>/<id>/file/<field>?filename=…`` with the raw bytes as the body.
+
+        The raw form rather than the multipart POST: the body is the file itself, streamed
+        as it comes, and a non-ASCII name travels URL-encoded in the query, which PHP decodes,
+        where PHP's multipart parser would not read an RFC 5987 ``filename*``.
+        """
+        headers = {"Content-Type": content_type}
+        if size is not None:
+            headers["Content-Length"] = str(size)  # PHP front ends handle a length best
+        async with self._up.stream(
+            "file_put", "PUT", self._url(module, record_id, "file", field), safe=False,
+            params={"filename": filename}, body=chunks, headers=headers,
+        ) as resp:
+            body = (await self._up.read(resp)).json()
+        if not isinstance(body, dict):
+            raise self._bad("file upload")
+        return body
+
+    async def remove_file(self, module: str, record_id: str, field: str) -> None:
+        """``DELETE /<Module>/<id>/file/<field>`` (Sugar answers 200 even when it was empty)."""
+        await self._up.request(
+            "file_delete", "DELETE", self._url(module, record_id, "file", field), safe=False
+        )
 
     async def ping(self) -> None:
         await self._up.request("ping", "GET", self._url("ping"), safe=True)

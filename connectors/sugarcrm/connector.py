@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 import aiohttp
+from aiohttp.multipart import content_disposition_filename, parse_content_disposition
 from cachetools import TTLCache
 
 from connectors.sugarcrm.auth import SugarTokenSource, auth_header
@@ -15,7 +20,15 @@ from connectors.sugarcrm.config import SugarSource
 from connectors.sugarcrm.errors import classify
 from connectors.sugarcrm.metadata import entity_from_config, entity_from_metadata
 from connectors.sugarcrm.query import capabilities, order_by, pushable, to_filter
-from gateway.connector import EntityInfo, FieldInfo, Page, PushedQuery, Record
+from gateway.connector import (
+    EntityInfo,
+    FieldInfo,
+    FileDownload,
+    FileInfo,
+    Page,
+    PushedQuery,
+    Record,
+)
 from gateway.errors import BackendFailure, GatewayError, NotFound, SourceInfo
 from gateway.query.model import Condition, Filter
 from gateway.upstream.client import Upstream
@@ -23,13 +36,27 @@ from gateway.upstream.context import UpstreamContext
 from gateway.upstream.retry import RetryPolicy
 from gateway.upstream.tokens import TokenCache
 
-__all__ = ["NOISE_FIELDS", "SugarConnector"]
+__all__ = ["NOISE_FIELDS", "SugarConnector", "download_filename"]
 
 # Sugar adds these to every record; shown only when asked for by name.
 NOISE_FIELDS = frozenset(
     {"_acl", "_module", "locked_fields", "my_favorite", "following", "_erased_fields"}
 )
 _METADATA_TTL = 300.0
+# Sugar writes ``attachment; filename="<name>"`` with the stored name as it is: no escaping of
+# quotes or backslashes, raw UTF-8. Take everything up to the last quote.
+_SUGAR_FILENAME = re.compile(r'filename="(.*)"', re.DOTALL)
+
+
+def download_filename(disposition: str | None) -> str | None:
+    """The file name in a Sugar download's Content-Disposition (image fields send none)."""
+    if not disposition:
+        return None
+    if "filename*=" in disposition:  # a proxy in front rewrote it in the RFC 6266 form
+        _, params = parse_content_disposition(disposition)
+        return content_disposition_filename(params, "filename")
+    found = _SUGAR_FILENAME.search(disposition)
+    return found.group(1) if found else None
 
 
 def present(record: dict[str, Any], fields: tuple[str, ...] | None) -> Record:
@@ -55,7 +82,7 @@ class SugarConnector:
     ) -> None:
         self.name = name
         self.config = config
-        self.capabilities = capabilities(config.maxPerCall)
+        self.capabilities = replace(capabilities(config.maxPerCall), files=True)
         self._upstream = Upstream(session, ctx, partial(classify, name), policy=policy)
         self._auth = SugarTokenSource(self._upstream, config)
         self._tokens = TokenCache(self._auth, ctx, skew=token_skew)
@@ -192,6 +219,97 @@ class SugarConnector:
             await self._client.delete(entity, record_id)
         except NotFound as exc:
             raise self._not_found(entity, record_id, exc) from None
+
+    # -- files on record fields (FileApi; writes never repeated once the body flowed) --------
+
+    def _file_not_found(
+        self, entity: str, record_id: str, field: str, source: SourceInfo | None
+    ) -> NotFound:
+        return NotFound(
+            f"Record {record_id} in {self.name}/{entity} has no file in field {field}",
+            key="file_not_found",
+            params={"source": self.name, "entity": entity, "id": record_id, "field": field},
+            source=source,
+        )
+
+    async def _why_missing(
+        self, entity: str, record_id: str, field: str, exc: NotFound
+    ) -> NotFound:
+        """Sugar answers the same ``404 not_found`` for a missing record and an empty field;
+        one read of the record tells which (only on this error path)."""
+        if exc.source is not None and exc.source.error == "no_method":
+            return self._unknown_entity(entity, exc.source)
+        try:
+            await self._client.get(entity, record_id, ["id"])
+        except NotFound as again:
+            return self._not_found(entity, record_id, again)
+        return self._file_not_found(entity, record_id, field, exc.source)
+
+    @asynccontextmanager
+    async def open_file(
+        self, entity: str, record_id: str, field: str
+    ) -> AsyncIterator[FileDownload]:
+        """The file's answer stays open while the caller copies ``chunks`` out."""
+        self._check_entity(entity)
+        async with AsyncExitStack() as stack:
+            try:
+                resp = await stack.enter_async_context(
+                    self._client.download(entity, record_id, field)
+                )
+            except NotFound as exc:
+                raise await self._why_missing(entity, record_id, field, exc) from None
+            info = FileInfo(
+                filename=download_filename(resp.headers.get("Content-Disposition")),
+                content_type=resp.headers.get("Content-Type") or "application/octet-stream",
+                size=resp.content_length,
+            )
+            yield FileDownload(info, self._upstream.chunks(resp))
+
+    async def put_file(
+        self,
+        entity: str,
+        record_id: str,
+        field: str,
+        *,
+        filename: str,
+        content_type: str,
+        chunks: AsyncIterable[bytes],
+        size: int | None,
+    ) -> FileInfo:
+        self._check_entity(entity)
+        try:
+            answer = await self._client.upload(
+                entity, record_id, field, filename=filename, content_type=content_type,
+                chunks=chunks, size=size,
+            )
+        except NotFound as exc:
+            raise self._not_found(entity, record_id, exc) from None
+        # What Sugar says it stored: it detects the type itself, and an image field keeps
+        # Sugar's own id as the name.
+        stored = answer.get(field)
+        stored = stored if isinstance(stored, dict) else {}
+        name, ctype, length = stored.get("name"), stored.get("content-type"), stored.get(
+            "content-length")
+        return FileInfo(
+            filename=name if isinstance(name, str) and name else filename,
+            content_type=ctype if isinstance(ctype, str) and ctype else content_type,
+            size=int(length) if isinstance(length, int | str) and str(length).isdigit()
+            else size,
+        )
+
+    async def delete_file(self, entity: str, record_id: str, field: str) -> None:
+        self._check_entity(entity)
+        try:
+            record = await self._client.get(entity, record_id, ["id", field])
+        except NotFound as exc:
+            raise self._not_found(entity, record_id, exc) from None
+        if not record.get(field):
+            # Sugar removes nothing from an empty field and still answers 200.
+            raise self._file_not_found(entity, record_id, field, None)
+        try:
+            await self._client.remove_file(entity, record_id, field)
+        except NotFound as exc:
+            raise await self._why_missing(entity, record_id, field, exc) from None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
