@@ -175,7 +175,7 @@ async def test_bodies_over_the_limit_are_413_whether_declared_or_streamed(
     streamed = await put(gw, file_url(h, rid), 413, data=chunked(big),
                          headers={"Content-Type": "image/png"})
     assert streamed["error"] == "payload_too_large"
-    resp, got = await fetch(gw, file_url(h, rid))
+    _, got = await fetch(gw, file_url(h, rid))
     assert got == kept, "a refused upload must not replace the stored file"
     # Under the limit, a body without Content-Length streams through whole.
     small = png(900_000)

@@ -114,7 +114,7 @@ async def test_a_token_refused_mid_upload_fails_that_upload_only(crm, emu):
 async def test_a_download_is_a_read_and_is_retried(crm, emu):
     rid = await contact(crm, with_picture=True)
     emu.faults.fail(503, times=1, path=FILE_PATH.format(id=rid), method="GET")
-    info, body, _ = await download(crm, rid)
+    _, body, _ = await download(crm, rid)
     assert body.startswith(b"\x89PNG") and emu.calls("GET", FILE_PATH.format(id=rid)) == 2
 
 
