@@ -159,9 +159,11 @@ class Upload:
     cause (too large, cut off, stalled) is kept in ``failure`` for the handler to answer with.
     """
 
-    def __init__(self, read: Callable[[], Awaitable[bytes]], limit: int,
+    def __init__(self, read: Callable[[], Awaitable[bytes]], limit: int, *,
+                 complete: Callable[[], bool] = lambda: True,
                  idle: float = UPLOAD_IDLE_SECONDS) -> None:
         self._read = read
+        self._complete = complete  # at the end of data: did the body end properly?
         self._limit = limit
         self._idle = idle
         self.received = 0
@@ -174,6 +176,10 @@ class Upload:
         self.failure = err
         return err
 
+    @staticmethod
+    def _interrupted() -> InvalidRequest:
+        return _bad("body", "upload_interrupted", "The upload ended before the whole file arrived")
+
     async def _chunks(self) -> AsyncIterator[bytes]:
         while True:
             try:
@@ -184,13 +190,14 @@ class Upload:
                     "body", "upload_stalled",
                     f"No upload data arrived for {self._idle:g} seconds",
                     seconds=f"{self._idle:g}")) from None
-            except (aiohttp.ClientError, ConnectionError, ValueError) as exc:
-                # The caller went away or sent a broken (chunked or multipart) body.
+            except Exception as exc:  # only the read is inside
+                # The caller went away or sent a broken body (short of its Content-Length,
+                # bad chunked framing, malformed multipart): aiohttp says so in many ways.
                 log.info("upload_interrupted", error=repr(exc))
-                raise self._fail(_bad(
-                    "body", "upload_interrupted",
-                    "The upload ended before the whole file arrived")) from None
+                raise self._fail(self._interrupted()) from None
             if not chunk:
+                if not self._complete():
+                    raise self._fail(self._interrupted())
                 return
             self.received += len(chunk)
             if self.received > self._limit:
@@ -253,7 +260,8 @@ async def put_file(request: web.Request) -> web.Response:
         part = await _file_part(request, limit)
         filename = _part_filename(part) or params.get("filename") or field
         content_type = part.headers.get(hdrs.CONTENT_TYPE) or OCTET_STREAM
-        upload = Upload(lambda: part.read_chunk(CHUNK), limit)
+        # A part whose closing boundary never came is a cut-off upload, not a shorter file.
+        upload = Upload(lambda: part.read_chunk(CHUNK), limit, complete=part.at_eof)
     else:
         filename = params.get("filename") or field
         content_type = request.headers.get(hdrs.CONTENT_TYPE) or OCTET_STREAM

@@ -197,3 +197,19 @@ async def test_openapi_documents_the_files_endpoints(gw: Any) -> None:
     assert {ops[m]["operationId"] for m in ("get", "put", "delete")} == {
         "files.get", "files.put", "files.delete"}
     assert "application/octet-stream" in ops["get"]["responses"]["200"]["content"]
+
+
+async def test_a_multipart_body_cut_before_its_closing_boundary_is_refused(gw: Any) -> None:
+    body = (b'--zzz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n'
+            b"hello, and then the caller went away")
+    resp = await gw.put(URL, params=ORG, data=body, headers={
+        **auth(), "Content-Type": "multipart/form-data; boundary=zzz"})
+    payload = await resp.json()
+    assert resp.status == 400 and "before the whole file arrived" in payload["msg"]
+    assert "1" not in WATCH.files
+
+
+async def test_a_malformed_multipart_body_is_400(gw: Any) -> None:
+    resp = await gw.put(URL, params=ORG, data=b"garbage", headers={
+        **auth(), "Content-Type": "multipart/form-data; boundary=zzz"})
+    assert resp.status == 400 and "malformed" in (await resp.json())["msg"]
