@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
 import aiohttp
@@ -40,6 +40,25 @@ class Readiness:
     sources: dict[str, dict[str, str]]  # name -> {"status": "ok"|"down", "reason"?: text}
 
 
+class _Observe:
+    """``Source.observe()``: a plain context manager, reused (it holds no per-call state); it
+    runs around every backend call, where a generator-based one cost a frame and a generator."""
+
+    __slots__ = ("_source",)
+
+    def __init__(self, source: Source) -> None:
+        self._source = source
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:  # never swallows the exception
+        if kind is None or isinstance(exc, GatewayError):
+            self._source.health = "down" if isinstance(exc, BackendFailure) else "ok"
+
+
 class Source:
     """One configured source: its session, its connectors (one per org with own credentials,
     else one shared), and its last known health."""
@@ -61,6 +80,7 @@ class Source:
         self._redactor = redactor
         self._connectors: dict[str | None, Connector] = {}
         self.health: Health = "unknown"
+        self._observer = _Observe(self)
 
     def _credentials_org(self, org: str | None) -> str | None:
         """The org whose own credentials serve ``org`` on this source, None for the default."""
@@ -86,19 +106,10 @@ class Source:
             self._connectors[key] = conn
         return conn
 
-    @contextlib.contextmanager
-    def observe(self) -> Iterator[None]:
+    def observe(self) -> _Observe:
         """Track health from a real call: a backend failure marks the source down; any answer
-        from the backend (even a 404 or 409) proves it up."""
-        try:
-            yield
-        except BackendFailure:
-            self.health = "down"
-            raise
-        except GatewayError:
-            self.health = "ok"
-            raise
-        self.health = "ok"
+        from the backend (even a 404 or 409) proves it up. Other exceptions say nothing."""
+        return self._observer
 
     async def check(self, timeout: float) -> str | None:  # noqa: ASYNC109  (per source)
         """Run the default connector's readiness check; None when fine, else the reason."""

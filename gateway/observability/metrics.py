@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 __all__ = ["Metrics"]
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+# Label sets are bounded (route patterns, methods, statuses, sources, operations); the cap only
+# keeps a surprise (say, statuses from a misbehaving backend) from growing the cache unbounded.
+_CHILDREN_MAX = 4096
 
 
 class Metrics:
-    """The gateway's metrics; ``registry`` is what ``/metrics`` renders."""
+    """The gateway's metrics; ``registry`` is what ``/metrics`` renders.
+
+    ``request`` and ``backend_call`` record one observation each. They keep the labelled
+    children they used, since ``labels()`` validates and locks on every call and both run on
+    every request.
+    """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
@@ -34,7 +44,28 @@ class Metrics:
             "gateway_backend_token_fetches_total", "Backend logins and token refreshes",
             ["source", "kind", "outcome"], registry=self.registry,
         )
+        self._children: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    def _pair(self, key: tuple[Any, ...]) -> tuple[Any, Any]:
+        kind, a, b, status = key
+        if len(self._children) >= _CHILDREN_MAX:
+            self._children.clear()
+        if kind == "request":
+            pair = (self.requests.labels(a, b, status), self.request_duration.labels(a, b))
+        else:
+            pair = (self.backend_requests.labels(a, b, status), self.backend_duration.labels(a))
+        self._children[key] = pair
+        return pair
+
+    def request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """One answered request: counted by route, method and status, timed by route/method."""
+        key = ("request", route, method, str(status))
+        pair = self._children.get(key) or self._pair(key)
+        pair[0].inc()
+        pair[1].observe(seconds)
 
     def backend_call(self, source: str, operation: str, status: int | str, seconds: float) -> None:
-        self.backend_requests.labels(source, operation, str(status)).inc()
-        self.backend_duration.labels(source).observe(seconds)
+        key = ("backend", source, operation, str(status))
+        pair = self._children.get(key) or self._pair(key)
+        pair[0].inc()
+        pair[1].observe(seconds)

@@ -62,9 +62,7 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
         CALL_STATS.reset(token)
         elapsed = time.perf_counter() - started
         route = route_label(request)
-        metrics = request.app[METRICS]
-        metrics.requests.labels(route, request.method, str(status)).inc()
-        metrics.request_duration.labels(route, request.method).observe(elapsed)
+        request.app[METRICS].request(route, request.method, status, elapsed)
         log = access_log.warning if status >= 500 else access_log.info
         log(
             "request",
