@@ -261,7 +261,8 @@ class SugarConnector:
             info = FileInfo(
                 filename=download_filename(resp.headers.get("Content-Disposition")),
                 content_type=resp.headers.get("Content-Type") or "application/octet-stream",
-                size=resp.content_length,
+                # aiohttp inflates a compressed answer: its length is not the file's then.
+                size=None if "Content-Encoding" in resp.headers else resp.content_length,
             )
             yield FileDownload(info, self._upstream.chunks(resp))
 
