@@ -8,7 +8,7 @@ failures are ``gateway.errors`` classes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
@@ -77,6 +77,9 @@ class Capabilities:
     case_insensitive: bool = True  # string equality, LIKE and ordering ignore case
     nulls_first: bool = True  # in ascending order, null sorts before any value
     files: bool = False  # can store files on record fields (spec §5)
+    # The backend's own order of identifiers, when it is not plain string order (SQL Server
+    # orders GUIDs by their last bytes first); ties are broken in this order everywhere.
+    id_key: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

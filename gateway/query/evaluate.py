@@ -34,7 +34,10 @@ Ordering (``sort_key``)
       field is that day's UTC midnight).
     * Values that cannot be read as the field's type sort after the typed ones by their string
       form; mixed values never raise.
-    * Every order ends with the record ``id`` ascending, which makes paging stable.
+    * Every order ends with the record ``id`` ascending (in the backend's identifier order when
+      it has its own, ``Capabilities.id_key``), which makes paging stable.
+    * A dotted field (``contactInformation.email``) reaches into nested objects and through lists
+      of them; several values found act like a list-valued field.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ import orjson
 from gateway.connector import EntityInfo, FieldInfo, FieldType, Record
 from gateway.query.model import NEGATIVE_OPERATORS, Condition, Filter, OrderKey, Scalar
 
-__all__ = ["coerce", "field_info", "is_null", "matches", "sort_key", "text"]
+__all__ = ["coerce", "field_info", "is_null", "matches", "sort_key", "text", "value_at"]
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -243,9 +246,29 @@ def _positive(raw: Any, op: str, value: Any, info: FieldInfo | None, ci: bool) -
     return _element(raw, op, value, ftype, ci)
 
 
+def value_at(record: Record, field: str) -> Any:
+    """The record's value for ``field``; a dotted path (``contactInformation.email``) reaches into
+    nested objects, and through lists of them, giving the list of the values found."""
+    if field in record or "." not in field:
+        return record.get(field)
+    current: Any = record
+    for part in field.split("."):
+        if isinstance(current, dict):
+            current = current.get(part)
+        elif isinstance(current, list):
+            found = [v.get(part) for v in current if isinstance(v, dict)]
+            current = [x for v in found for x in (v if isinstance(v, list) else [v])]
+        else:
+            return None
+        if current is None:
+            return None
+    return current
+
+
 def _condition(record: Record, cond: Condition, entity: EntityInfo | None, ci: bool) -> bool:
     op = _POSITIVE.get(cond.operator, cond.operator)
-    hit = _positive(record.get(cond.field), op, cond.value, field_info(entity, cond.field), ci)
+    hit = _positive(value_at(record, cond.field), op, cond.value,
+                    field_info(entity, cond.field), ci)
     return not hit if cond.operator in NEGATIVE_OPERATORS else hit
 
 
@@ -318,9 +341,13 @@ def sort_key(
     *,
     case_insensitive: bool = True,
     nulls_first: bool = True,
+    id_key: Callable[[Any], Any] | None = None,
 ) -> Callable[[Record], tuple[Any, ...]]:
-    """A key function ordering records by ``order_by``, then by ``id`` ascending."""
-    keys = [*order_by, OrderKey("id")]
+    """A key function ordering records by ``order_by``, then by ``id`` ascending.
+
+    ``id_key`` is the backend's own identifier order (``Capabilities.id_key``: SQL Server
+    orders GUIDs by their last bytes first), so ties fall the same way here and there."""
+    keys = [*order_by] if any(k.field == "id" for k in order_by) else [*order_by, OrderKey("id")]
     types = [
         info.type if (info := field_info(entity, k.field)) is not None else None for k in keys
     ]
@@ -328,7 +355,11 @@ def sort_key(
     def key(record: Record) -> tuple[Any, ...]:
         parts: list[Any] = []
         for k, ftype in zip(keys, types, strict=True):
-            part = _component(record.get(k.field), ftype, case_insensitive, nulls_first)
+            raw = value_at(record, k.field)
+            if k.field == "id" and id_key is not None and raw is not None:
+                part: tuple[Any, ...] = (_STRING_CLASS, id_key(raw))
+            else:
+                part = _component(raw, ftype, case_insensitive, nulls_first)
             parts.append(_Descending(part) if k.descending else part)
         return tuple(parts)
 

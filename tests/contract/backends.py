@@ -33,6 +33,12 @@ class Harness(Protocol):
     type: str
     roles: Roles
     types: dict[str, str]  # gateway field types of the fields the roles name
+    case_insensitive: bool  # the backend's string collation (the gateway follows it)
+    refused_auth: dict[str, Any]  # auth keys that make the backend refuse the gateway's login
+
+    def id_key(self, record_id: str) -> Any:
+        """How the backend orders identifiers (ties are broken by id in that order)."""
+        ...
 
     async def start(self, server_factory: Any, **emulator_kw: Any) -> None: ...
     def source(self, *, per_call: int | None = None, **extra: Any) -> dict[str, Any]: ...

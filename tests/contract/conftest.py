@@ -9,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.contract.backends import HARNESSES, Harness
+from tests.contract.oracle import expected
 
 ORG = "acme"
 AUTH = {"Authorization": "Bearer test-key"}
@@ -62,3 +63,10 @@ async def walk(client: TestClient, h: Harness, body: dict[str, Any],
         out.extend(got["data"])
     assert len(totals) == 1, f"totalSize changed while walking: {totals}"
     return out, totals.pop()
+
+
+def oracle(h: Harness, filter: list[list[dict[str, Any]]] | None = None,
+           order: list[dict[str, str]] | None = None) -> list[dict[str, Any]]:
+    """What the contract says the answer is, from the emulator's own data."""
+    return expected(h.records(), h.types, filter, order,
+                    case_insensitive=h.case_insensitive, id_key=h.id_key)

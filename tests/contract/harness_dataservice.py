@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from aiohttp.test_utils import TestServer
@@ -26,8 +27,16 @@ class DataServiceHarness:
         file_entity="Olympics",
         file_field="Logo",
     )
+    case_insensitive = True
+    refused_auth = {"clientSecret": "wrong-secret"}
     types = {"Name": "string", "Country": "string", "LastSeen": "datetime", "Age": "integer",
              "id": "string"}
+
+    @staticmethod
+    def id_key(record_id: str) -> tuple[bytes, ...]:
+        """SQL Server's uniqueidentifier order: byte groups 10-15, 8-9, 6-7, 4-5, 0-3."""
+        raw = uuid.UUID(record_id).bytes
+        return (raw[10:16], raw[8:10], raw[6:8], raw[4:6], raw[0:4])
 
     def __init__(self) -> None:
         self._emu: Any = None

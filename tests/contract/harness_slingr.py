@@ -44,7 +44,13 @@ class SlingrHarness:
         file_entity="companies",
         file_field="logo",
     )
+    case_insensitive = False
+    refused_auth = {"password": "wrong-password"}
     types = {"name": "string", "type": "string", "numberOfEmployees": "integer", "id": "string"}
+
+    @staticmethod
+    def id_key(record_id: str) -> str:
+        return record_id
 
     def __init__(self) -> None:
         self._emu: Any = None

@@ -23,7 +23,13 @@ class SugarHarness:
         file_entity="Contacts",
         file_field="picture",
     )
+    case_insensitive = True
+    refused_auth = {"password": "wrong-password"}
     types = {"name": "string", "industry": "string", "date_entered": "datetime", "id": "string"}
+
+    @staticmethod
+    def id_key(record_id: str) -> str:
+        return record_id
 
     def __init__(self) -> None:
         self._emu: Any = None
