@@ -153,12 +153,12 @@ class _Ties:
         if boundary and total <= self.max_scan and scan < need:
             self._fallback(f"a scan needs {scan} backend calls, completing the ties at least "
                            f"{need}")
-        equal = {v: self._condition(self._equal(r)) for v, r in boundary.items()}
-        jobs: list[Coroutine[Any, Any, Any]] = [self._members(c) for c in equal.values()]
-        if inside_one:
-            jobs += [self._count(self._side(window[0], before=True)),
-                     self._count(self._side(window[0], before=False))]
-        done = await walker.together(jobs)
+        # Every condition is checked before any call starts: a Fallback leaves nothing behind.
+        equal = [self._condition(self._equal(r)) for r in boundary.values()]
+        sides = [self._side(window[0], before=b) for b in (True, False)] if inside_one else []
+        done = await walker.together(
+            [*(self._members(c) for c in equal), *(self._count(side) for side in sides)]
+        )
         members = {v: [r for r in got if self.group(r) == v]
                    for v, got in zip(boundary, done, strict=False)}
         self._check_members(window, members)

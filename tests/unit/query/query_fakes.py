@@ -67,6 +67,8 @@ class FakeConnector:
     # new random order on every call, so nothing may rely on its order among equal values.
     adversarial_ties: bool = True
     calls: list[tuple[Any, ...]] = field(default_factory=list)
+    # Matching and sort keys per filter/order, so long walks stay fast (records never change).
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def pushable(self, condition: Condition, field: FieldInfo | None) -> bool:
         return not self.refuse(condition, field)
@@ -82,11 +84,22 @@ class FakeConnector:
 
     def _rows(self, pushed: PushedQuery) -> list[Record]:
         ci = self.capabilities.case_insensitive
-        rows = [r for r in self.records if matches(r, pushed.filter, self.entity,
-                                                    case_insensitive=ci)]
+        if pushed.filter not in self._cache:
+            self._cache[pushed.filter] = [
+                r for r in self.records
+                if matches(r, pushed.filter, self.entity, case_insensitive=ci)
+            ]
+        rows = list(self._cache[pushed.filter])
         if pushed.order_by:
-            key = sort_key(pushed.order_by, self.entity, case_insensitive=ci,
-                           nulls_first=self.capabilities.nulls_first)
+            keys = self._cache.setdefault(pushed.order_by, {})
+            make = sort_key(pushed.order_by, self.entity, case_insensitive=ci,
+                            nulls_first=self.capabilities.nulls_first)
+
+            def key(r: Record) -> Any:
+                if id(r) not in keys:
+                    keys[id(r)] = make(r)
+                return keys[id(r)]
+
             if self.capabilities.multi_sort or not self.adversarial_ties:
                 rows.sort(key=key)
             else:
