@@ -104,7 +104,19 @@ def capabilities(max_page: int) -> Capabilities:
         case_insensitive=True,  # SQL Server's default collation (inferred, §6)
         nulls_first=True,  # SQL Server sorts NULL before any value ascending
         files=True,
+        id_key=sql_server_guid_order,
     )
+
+
+def sql_server_guid_order(value: Any) -> tuple[bytes, ...]:
+    """How SQL Server orders uniqueidentifiers (``SqlGuid.CompareTo``): the .NET byte layout,
+    whose first three groups are little-endian, compared as bytes 10-15, 8-9, 6-7, 4-5, 0-3.
+    The Data Service breaks ties by ``Id`` in this order, so the gateway does too."""
+    try:
+        raw = uuid.UUID(str(value)).bytes_le
+    except ValueError:
+        return (b"", b"", b"", b"", str(value).lower().encode())
+    return (raw[10:16], raw[8:10], raw[6:8], raw[4:6], raw[0:4])
 
 
 def wire_name(name: str) -> str:

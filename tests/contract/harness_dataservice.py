@@ -34,8 +34,9 @@ class DataServiceHarness:
 
     @staticmethod
     def id_key(record_id: str) -> tuple[bytes, ...]:
-        """SQL Server's uniqueidentifier order: byte groups 10-15, 8-9, 6-7, 4-5, 0-3."""
-        raw = uuid.UUID(record_id).bytes
+        """SQL Server's uniqueidentifier order: .NET byte layout (first three groups
+        little-endian), compared as bytes 10-15, 8-9, 6-7, 4-5, 0-3."""
+        raw = uuid.UUID(record_id).bytes_le
         return (raw[10:16], raw[8:10], raw[6:8], raw[4:6], raw[0:4])
 
     def __init__(self) -> None:

@@ -36,14 +36,14 @@ def parse_datetime(text: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def guid_key(value: str) -> tuple[str, ...]:
-    """uniqueidentifier order in SQL Server: last group first, then 4th, 3rd, 2nd, 1st."""
+def guid_key(value: str) -> tuple[bytes, ...]:
+    """uniqueidentifier order in SQL Server (SqlGuid.CompareTo): the .NET byte layout, whose
+    first three groups are little-endian, compared as bytes 10-15, 8-9, 6-7, 4-5, 0-3."""
     try:
-        text = str(uuid.UUID(value))
+        raw = uuid.UUID(value).bytes_le
     except ValueError:
-        return ("", "", "", "", value.lower())
-    groups = text.split("-")
-    return (groups[4], groups[3], groups[2], groups[1], groups[0])
+        return (b"", b"", b"", b"", value.lower().encode())
+    return (raw[10:16], raw[8:10], raw[6:8], raw[4:6], raw[0:4])
 
 
 def _bad(fdef: FieldDef, expected: str, value: Any) -> FieldError:
