@@ -272,3 +272,16 @@ async def test_keys_after_id_change_nothing_in_the_answer() -> None:
     query = Query(order_by=(OrderKey("id", True), OrderKey("name")), page_size=9, page_no=2)
     res = await run_query(conn, ENTITY, query)
     assert [r["id"] for r in res.records] == sorted((r["id"] for r in recs), reverse=True)[9:18]
+
+
+@pytest.mark.parametrize("desc", [False, True])
+async def test_values_not_of_the_field_type_still_page_exactly(desc: bool) -> None:
+    """'abc' and 1.5 in an integer field sort after every integer but are never < or > one:
+    no range condition can stand for them, so a page touching them is scanned."""
+    recs = grouped(60, 4)
+    for i, r in enumerate(recs[:12]):
+        r["rev"] = ["abc", 1.5, "ABC"][i % 3]
+    query = Query(order_by=(OrderKey("rev", desc), OrderKey("name")), page_size=5)
+    ids, totals, strategies = await walk(one_key_conn(recs), query)
+    assert ids == [r["id"] for r in expected(recs, query, ONE_KEY)]
+    assert totals == {60} and strategies == {"ties", "scan"}
