@@ -40,6 +40,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,25 +53,64 @@ __all__ = ["main", "render", "run"]
 
 PROFILE_RATE = 1000  # py-spy samples per second
 
+# Where a sample's CPU goes: the leaf-most frame whose file matches names the component (so
+# structlog called from the upstream client is logging, asyncio under the aiohttp client is the
+# client). First match in this order wins for one frame.
+COMPONENTS = (
+    ("logging (structlog, redaction)", ("structlog/", "observability/logging", "redact.py")),
+    ("metrics (prometheus)", ("prometheus_client/", "observability/metrics")),
+    ("envelope / JSON", ("http/envelope", "orjson")),
+    ("query engine", ("gateway/query/",)),
+    ("connector (sugarcrm)", ("connectors/",)),
+    ("upstream client", ("gateway/upstream/",)),
+    ("gateway middlewares", ("http/middleware/",)),
+    ("gateway handlers, sources", ("http/handlers/", "gateway/sources", "http/keys")),
+    ("aiohttp client (backend calls)", ("aiohttp/client", "aiohttp/connector", "yarl/")),
+    ("aiohttp routing", ("web_urldispatcher",)),
+    # Not aiohttp/web.py (run_app is under everything) nor http_writer/http_parser (both sides
+    # use them): those samples go to the caller's side.
+    ("aiohttp server", ("aiohttp/web_protocol", "aiohttp/web_request", "aiohttp/web_response",
+                        "aiohttp/web_app", "aiohttp/web_middlewares", "aiohttp/web_server")),
+)
+
+
+def _samples(raw: str) -> Iterator[tuple[list[str], int]]:
+    """py-spy's collapsed stacks as (frames root first, count), without the samples taken while
+    the loop waited in epoll: py-spy counts some of those as busy, and they cost no CPU."""
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        if frames[-1].startswith(("EpollSelector.select", "select ")):
+            continue
+        yield frames, int(count)
+
+
+def _component(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for name, needles in COMPONENTS:
+            if any(n in frame for n in needles):
+                return name
+    return "event loop, sockets"
+
 
 def summarize_stacks(raw: str, us_per_sample: float, top: int = 40) -> str:
     """py-spy's collapsed stacks as two tables: inclusive (a frame anywhere in the stack) and
     self (the frame on top), in µs per request, so the profile reads as a cost per request."""
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
+    parts: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in raw.splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        n = int(count)
+    for frames, n in _samples(raw):
         total += n
-        frames = stack.split(";")
         own[frames[-1]] += n
+        parts[_component(frames)] += n
         for frame in set(frames):
             inclusive[frame] += n
     out = [f"{total} samples; {us_per_sample * total:.0f} µs of CPU per request in all", ""]
-    for title, counter in (("inclusive", inclusive), ("self", own)):
+    tables = (("by component", parts), ("inclusive", inclusive), ("self", own))
+    for title, counter in tables:
         out.append(f"-- {title}: µs/request  share  frame")
         for frame, n in counter.most_common(top):
             out.append(f"{n * us_per_sample:9.1f}  {n / max(total, 1):6.1%}  {frame}")
@@ -78,40 +118,69 @@ def summarize_stacks(raw: str, us_per_sample: float, top: int = 40) -> str:
     return "\n".join(out)
 
 
+def _by_component(raw: str, us_per_sample: float) -> dict[str, float]:
+    parts: collections.Counter[str] = collections.Counter()
+    for frames, n in _samples(raw):
+        parts[_component(frames)] += n
+    return {name: n * us_per_sample for name, n in parts.items()}
+
+
 async def _py_spy(
     session: aiohttp.ClientSession, setup: Setup, args: argparse.Namespace, out: Path
 ) -> list[Path]:
-    """Attach py-spy to the running gateway for each scenario's throughput load."""
+    """Attach py-spy to the running proxy, then gateway, for each scenario's throughput load;
+    per scenario a table of what each component costs per request in each, side by side."""
     exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     written: list[Path] = []
-    gw = setup.servers["gateway"]
     n = max(args.requests * 3, 3000)
     for scenario in SCENARIOS:
-        raw = out / f"profile-gateway-{scenario}.raw.txt"
-        spy = await asyncio.create_subprocess_exec(
-            exe, "record", "--pid", str(gw.pid), "--rate", str(PROFILE_RATE), "--format", "raw",
-            "--output", str(raw), "--nonblocking",
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        await asyncio.sleep(1.0)  # py-spy attaches
-        cpu0 = cpu_seconds(gw.pid)
-        await throughput(session, setup.calls[scenario, "gateway"], n, args.concurrency)
-        cpu_per_request = (cpu_seconds(gw.pid) - cpu0) / n
-        spy.send_signal(signal.SIGINT)
-        _, err = await spy.communicate()
-        if spy.returncode not in (0, -signal.SIGINT) or not raw.exists():
-            print(f"--profile: py-spy failed: {err.decode(errors='replace')[-500:]}",
-                  file=sys.stderr)
-            continue
-        text = raw.read_text()
-        samples = sum(int(ln.rpartition(" ")[2]) for ln in text.splitlines() if ln.strip())
-        # Samples of a busy process spread its CPU time: each stands for this many µs.
-        us_per_sample = cpu_per_request * 1e6 / samples if samples else 0.0
-        summary = out / f"profile-gateway-{scenario}.txt"
-        summary.write_text(summarize_stacks(text, us_per_sample), encoding="utf-8")
-        written += [summary, raw]
-        await setup.backend_calls(session)
+        parts: dict[str, dict[str, float]] = {}
+        for leg in ("proxy", "gateway"):
+            server = setup.servers[leg]
+            raw = out / f"profile-{leg}-{scenario}.raw.txt"
+            spy = await asyncio.create_subprocess_exec(
+                exe, "record", "--pid", str(server.pid), "--rate", str(PROFILE_RATE),
+                "--format", "raw", "--output", str(raw), "--function",
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )
+            await asyncio.sleep(1.0)  # py-spy attaches
+            cpu0 = cpu_seconds(server.pid)
+            await throughput(session, setup.calls[scenario, leg], n, args.concurrency)
+            cpu_per_request = (cpu_seconds(server.pid) - cpu0) / n
+            spy.send_signal(signal.SIGINT)
+            _, err = await spy.communicate()
+            if spy.returncode not in (0, -signal.SIGINT) or not raw.exists():
+                print(f"--profile: py-spy failed: {err.decode(errors='replace')[-500:]}",
+                      file=sys.stderr)
+                continue
+            text = raw.read_text()
+            samples = sum(n for _, n in _samples(text))
+            # Samples of a busy process spread its CPU time: each stands for this many µs.
+            us_per_sample = cpu_per_request * 1e6 / samples if samples else 0.0
+            summary = out / f"profile-{leg}-{scenario}.txt"
+            summary.write_text(summarize_stacks(text, us_per_sample), encoding="utf-8")
+            parts[leg] = _by_component(text, us_per_sample)
+            written += [summary, raw]
+            await setup.backend_calls(session)
+        if len(parts) == 2:
+            diff = out / f"profile-diff-{scenario}.txt"
+            diff.write_text(_diff_table(scenario, parts["proxy"], parts["gateway"]))
+            written.append(diff)
     return written
+
+
+def _diff_table(scenario: str, proxy: dict[str, float], gateway: dict[str, float]) -> str:
+    """CPU µs per request by component, proxy vs gateway (py-spy in blocking mode slows the
+    sampled process a little: compare the columns, not against the measured rounds)."""
+    rows = sorted(set(proxy) | set(gateway), key=lambda k: -(gateway.get(k, 0) - proxy.get(k, 0)))
+    out = [f"[{scenario}] CPU µs per request by component (py-spy)",
+           f"{'component':<34}{'proxy':>9}{'gateway':>9}{'diff':>9}"]
+    for k in rows:
+        p, g = proxy.get(k, 0.0), gateway.get(k, 0.0)
+        out.append(f"{k:<34}{p:>9.1f}{g:>9.1f}{g - p:>+9.1f}")
+    tp, tg = sum(proxy.values()), sum(gateway.values())
+    out.append(f"{'total':<34}{tp:>9.1f}{tg:>9.1f}{tg - tp:>+9.1f}")
+    return "\n".join(out) + "\n"
 
 
 async def _pyinstrument(args: argparse.Namespace, out: Path) -> list[Path]:
@@ -231,6 +300,9 @@ def render(result: dict[str, Any]) -> str:
             f"info  {scenario}: gateway/proxy CPU per request = {ratios['cpu_ratio']:.2f} "
             f"(rounds: {cpu})"
         )
+    for path in result.get("profiles", []):
+        if "profile-diff-" in path:
+            lines += ["", Path(path).read_text(encoding="utf-8").rstrip()]
     for path in result.get("profiles", []):
         lines.append(f"profile: {path}")
     return "\n".join(lines)
