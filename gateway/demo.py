@@ -43,6 +43,42 @@ sources:
     timeout: 10
     retries: 2
     auth: {email: admin@example.com, password: admin}
+    entities:                     # Slingr has no metadata API: the demo app's fields and types
+      companies:
+        fields:
+          name: {type: text}
+          state: {type: choice}
+          type: {type: choice}
+          numberOfEmployees: {type: integer}
+          isCustomer: {type: boolean}
+          contactInformation.phoneNumber: {type: phone}
+          contactInformation.email: {type: email}
+          addresses.addressLine: {type: text, multiple: true}
+          addresses.zipCode: {type: text, multiple: true}
+          addresses.city: {type: text, multiple: true}
+          addresses.state: {type: text, multiple: true}
+          homepage: {type: url}
+          taxId: {type: text}
+          rating: {type: decimal}
+          notes: {type: long_text}
+          lastMeeting: {type: date_time}
+          lastUpdate: {type: date_time}
+          tags: {type: text, multiple: true}
+          logo: {type: file}
+      contacts:
+        fields:
+          firstName: {type: text}
+          lastName: {type: text}
+          email: {type: email}
+          company: {type: relationship}
+          company.id: {type: id}
+          company.label: {type: text}
+          birthDate: {type: date}
+          numberOfSkills: {type: integer}
+          phoneNumbers: {type: phone, multiple: true}
+          customer: {type: boolean}
+          lastContact: {type: date_time}
+          photo: {type: file}
   dataservice:
     type: dataservice
     baseUrl: ${DEMO_DATASERVICE_URL}/demo/DefaultTenant
@@ -52,7 +88,7 @@ sources:
       tokenUrl: ${DEMO_DATASERVICE_URL}/identity_/connect/token
       clientId: recordgate
       clientSecret: recordgate-secret
-      scope: DataService.Data.Read DataService.Data.Write
+      scope: DataService.Data.Read DataService.Data.Write DataService.Schema.Read
 """
 
 # One entity per demo source for the printed curl examples (demo data, not type dispatch).

@@ -11,6 +11,7 @@ import orjson
 __all__ = ["REDACTED", "Redactor", "is_secret_key"]
 
 REDACTED = "[redacted]"
+MIN_SECRET = 6
 SECRET_KEY = re.compile(
     r"(pass(word)?|secret|token|authorization|api[-_]?key|cookie|credential)", re.IGNORECASE
 )
@@ -43,7 +44,9 @@ class Redactor:
         self._needles: tuple[bytes, ...] | None = None
 
     def add(self, value: str | None) -> None:
-        if value and len(value) >= 4 and value not in self._values:
+        # Values shorter than MIN_SECRET are left to the by-key rule: scrubbing a word such as
+        # "admin" out of every message ("[redacted]istrator") hides more than it protects.
+        if value and len(value) >= MIN_SECRET and value not in self._values:
             self._values.add(value)
             self._pattern = None
             self._needles = None
