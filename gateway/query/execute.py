@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from gateway.connector import Connector, EntityInfo, PushedQuery, Record
 from gateway.errors import BackendFailure, SourceInfo, Unsupported
-from gateway.query.evaluate import matches, sort_key
+from gateway.query.evaluate import matches, sort_key, value_at
 from gateway.query.model import Filter, Query
 from gateway.query.plan import Plan, plan
 from gateway.query.ties import Fallback, run_ties
@@ -42,13 +42,14 @@ class QueryResult:
 
 
 def project(record: Record, fields: Iterable[str] | None) -> Record:
-    """``record`` cut to ``fields`` plus ``id`` (first); a field asked but absent is null."""
+    """``record`` cut to ``fields`` plus ``id`` (first); a field asked but absent is null; a
+    dotted field (``contactInformation.email``) is answered under that name with its value."""
     if fields is None:
         return record
     out: Record = {"id": record.get("id")}
     for name in fields:
         if name != "id":
-            out[name] = record.get(name)
+            out[name] = value_at(record, name)
     return out
 
 
@@ -248,7 +249,7 @@ def _finish(
         records = [r for r in records if matches(r, the_plan.residual, entity, case_insensitive=ci)]
     if the_plan.sort_in_gateway:
         records.sort(key=sort_key(query.order_by, entity, case_insensitive=ci,
-                                  nulls_first=caps.nulls_first))
+                                  nulls_first=caps.nulls_first, id_key=caps.id_key))
     return records
 
 

@@ -41,7 +41,7 @@ from typing import Any, NoReturn, Protocol
 
 from gateway.connector import Connector, EntityInfo, FieldInfo, PushedQuery, Record
 from gateway.errors import BackendFailure, Unsupported
-from gateway.query.evaluate import coerce, is_null, sort_key, text
+from gateway.query.evaluate import coerce, is_null, sort_key, text, value_at
 from gateway.query.model import Condition, Filter, Group, Operator, OrderKey, Query, Scalar
 from gateway.query.plan import Plan, stable_order
 
@@ -118,7 +118,8 @@ class _Ties:
         self._value_of = sort_key((OrderKey(self.key.field),), walker.entity,
                                   case_insensitive=ci, nulls_first=nf)
         self._rank = sort_key((self.key,), walker.entity, case_insensitive=ci, nulls_first=nf)
-        self.full = sort_key(query.order_by, walker.entity, case_insensitive=ci, nulls_first=nf)
+        self.full = sort_key(query.order_by, walker.entity, case_insensitive=ci, nulls_first=nf,
+                             id_key=self.caps.id_key)
         # Nulls sit at the start of this key's order: ascending with nulls first, or descending
         # with nulls last (descending is the exact reverse of ascending).
         self.nulls_at_start = nf != self.key.descending
@@ -222,13 +223,13 @@ class _Ties:
 
     def _raw(self, record: Record) -> Scalar:
         try:
-            return _value(record.get(self.key.field), self.info)
+            return _value(value_at(record, self.key.field), self.info)
         except (ValueError, TypeError):
             self._fallback(f"a {self.key.field} value at the page's edge is not a "
                            f"{self.info.type}")
 
     def _equal(self, record: Record) -> Condition:
-        if is_null(record.get(self.key.field)):
+        if is_null(value_at(record, self.key.field)):
             return Condition(self.key.field, "isNull")
         return Condition(self.key.field, "==", self._raw(record))
 
@@ -236,7 +237,7 @@ class _Ties:
         """Disjoint conditions matching what sorts strictly before (after) ``record``'s k1."""
         name = self.key.field
         nulls_here = self.nulls_at_start == before  # do the nulls lie on that side?
-        if is_null(record.get(name)):
+        if is_null(value_at(record, name)):
             return [] if nulls_here else [self._condition(Condition(name, "isNotNull"))]
         op: Operator = "<" if before != self.key.descending else ">"
         out = [self._condition(Condition(name, op, self._raw(record)))]
