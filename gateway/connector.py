@@ -20,9 +20,9 @@ __all__ = [
     "Connector",
     "EntityInfo",
     "FieldInfo",
+    "FieldType",
     "FileDownload",
     "FileInfo",
-    "FieldType",
     "Page",
     "PushedQuery",
     "Record",
@@ -72,6 +72,7 @@ class Capabilities:
     multi_sort: bool  # can sort by several keys in one call
     max_page: int  # the most records one call returns
     counts: bool  # has a count call (else totalSize needs a walk)
+    page_totals: bool = False  # every query answer also says how many records match (Page.total)
     native_batch: bool = False  # has a batch write call (used by /bulk)
     batch_limit: int | None = None  # most writes in one native batch
     case_insensitive: bool = True  # string equality, LIKE and ordering ignore case
@@ -94,10 +95,12 @@ class PushedQuery:
 @dataclass(frozen=True, slots=True)
 class Page:
     """One backend call's records; ``more`` says whether the backend has rows after them
-    (None when it did not say)."""
+    (None when it did not say); ``total`` how many records the pushed filter matches, when
+    the answer says so (then no separate count call is needed)."""
 
     records: list[Record]
     more: bool | None = None
+    total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

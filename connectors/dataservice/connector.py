@@ -182,7 +182,7 @@ class DataServiceConnector:
                                                         for f in ("id", *pushed.fields)))
         records, total = await self._client.query(entity, body)
         more = None if total is None else offset + len(records) < total
-        return Page([from_wire(r, pushed.fields) for r in records], more=more)
+        return Page([from_wire(r, pushed.fields) for r in records], more=more, total=total)
 
     async def count(self, entity: str, filter: Filter) -> int:
         """One query call asking for one Id: its ``totalRecordCount`` is the count."""

@@ -99,6 +99,7 @@ def capabilities(max_page: int) -> Capabilities:
         multi_sort=True,
         max_page=max_page,
         counts=True,
+        page_totals=True,  # each list answer carries the total: no separate count call
         native_batch=True,
         batch_limit=1000,
         case_insensitive=True,  # SQL Server's default collation (inferred, §6)

@@ -123,7 +123,7 @@ class SlingrConnector:
             params["_fields"] = ",".join(dict.fromkeys(["id", *pushed.fields]))
         answer = await self._client.query(entity, params)
         records = [present(r, pushed.fields) for r in answer.items]
-        return Page(records, more=offset + len(records) < answer.total)
+        return Page(records, more=offset + len(records) < answer.total, total=answer.total)
 
     async def count(self, entity: str, filter: Filter) -> int:
         params = await self._params(entity, filter)

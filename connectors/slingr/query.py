@@ -88,6 +88,7 @@ def capabilities(max_page: int, *, files: bool = True) -> Capabilities:
         multi_sort=False,
         max_page=max_page,
         counts=True,
+        page_totals=True,  # each list answer carries the total: no separate count call
         native_batch=False,
         # Slingr (MongoDB) compares and sorts text case-sensitively; the gateway finishes
         # this source's residuals the same way, so pushed and finished parts agree.

@@ -94,6 +94,7 @@ class _Walker:
         self.max_page = max(1, connector.capabilities.max_page)
         self.budget = budget
         self.end: int | None = None  # offset where the backend's data is known to end
+        self.total: int | None = None  # the match count a query answer reported (page_totals)
 
     @property
     def calls(self) -> int:
@@ -154,6 +155,9 @@ class _Walker:
             async with self.budget.limit:
                 self.budget.calls += 1
                 page = await self.connector.query(self.entity.name, self.pushed, offset, limit)
+            if page.total is not None:
+                self.total = page.total if self.total is None else self.total
+                self._ended_at(page.total)
             records = page.records[:limit]
             if not records:
                 if page.more:
@@ -275,7 +279,11 @@ async def run_query(
             the_plan = replace(plan(query, entity, caps, connector.pushable, ties=False),
                                fallback=why.reason)
             walker, known = walker.variant(the_plan.pushed), why.total
-    if the_plan.strategy == "window" and caps.counts:
+    if the_plan.strategy == "window" and caps.counts and caps.page_totals:
+        # The page's own answers carry the total: one call fewer than a separate count.
+        page = await walker.chunks(start, stop)
+        total = walker.total if walker.total is not None else await walker.count()
+    elif the_plan.strategy == "window" and caps.counts:
         with _first_failure():
             async with asyncio.TaskGroup() as group:
                 counting = group.create_task(walker.count())

@@ -120,7 +120,8 @@ class FakeConnector:
         if pushed.fields is not None:
             chunk = [{k: v for k, v in r.items() if k in pushed.fields} for r in chunk]
         more = start + len(chunk) < len(rows) if self.more == "exact" else None
-        return Page([dict(r) for r in chunk], more)
+        total = len(rows) if self.capabilities.page_totals else None
+        return Page([dict(r) for r in chunk], more, total)
 
     async def count(self, entity: str, filter: Filter) -> int:
         self.calls.append(("count", filter))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -94,6 +94,22 @@ async def test_window_fills_a_big_page_from_small_backend_pages() -> None:
     queries = [c for c in conn.calls if c[0] == "query"]
     assert [(c[1], c[2]) for c in queries] == [(50 + 7 * i, 7) for i in range(7)] + [(99, 1)]
     assert res.backend_calls == len(conn.calls) == 9  # 8 pages + 1 count
+
+
+@pytest.mark.parametrize("page_no", [1, 3, 40])
+async def test_window_takes_the_total_from_the_page_when_the_backend_reports_it(
+    page_no: int,
+) -> None:
+    recs = sample_records(100)
+    caps = replace(FULL, page_totals=True)
+    conn = FakeConnector(recs, capabilities=caps)
+    query = Query(order_by=(OrderKey("rev"),), page_size=20, page_no=page_no)
+    res = await run_query(conn, ENTITY, query)
+    assert res.total == 100
+    want = expected(recs, Query(order_by=(OrderKey("rev"),)), caps)[query.offset:][:20]
+    assert [r["id"] for r in res.records] == [r["id"] for r in want]
+    assert not [c for c in conn.calls if c[0] == "count"]  # no separate count call
+    assert res.backend_calls == len(conn.calls) == (3 if page_no < 40 else 1)
 
 
 async def test_window_does_not_call_past_a_known_end() -> None:
