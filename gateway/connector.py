@@ -8,7 +8,7 @@ failures are ``gateway.errors`` classes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
@@ -16,6 +16,9 @@ from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
 from gateway.query.model import Condition, Filter, OrderKey
 
 __all__ = [
+    "BatchAction",
+    "BatchOp",
+    "BatchOutcome",
     "Capabilities",
     "Connector",
     "EntityInfo",
@@ -75,6 +78,8 @@ class Capabilities:
     page_totals: bool = False  # every query answer also says how many records match (Page.total)
     native_batch: bool = False  # has a batch write call (used by /bulk)
     batch_limit: int | None = None  # most writes in one native batch
+    batch_actions: frozenset[str] = frozenset()  # which of create/update/delete it batches
+    batch_fail_on_first: bool = False  # its batch call can stop at the first failure
     case_insensitive: bool = True  # string equality, LIKE and ordering ignore case
     nulls_first: bool = True  # in ascending order, null sorts before any value
     files: bool = False  # can store files on record fields (spec §5)
@@ -101,6 +106,30 @@ class Page:
     records: list[Record]
     more: bool | None = None
     total: int | None = None
+
+
+BatchAction: TypeAlias = Literal["create", "update", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOp:
+    """One write of a native batch: what ``create``/``update``/``delete`` would do alone."""
+
+    action: BatchAction
+    record_id: str | None = None  # update, delete
+    data: Record | None = None  # create, update
+    version: str | None = None  # update: optimistic lock, as ``update(version=...)``
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What one op of a batch did: the record as the single call would answer it (``{"id"}``
+    for a delete), or the error that call would have raised; ``executed`` is False for ops a
+    fail-on-first batch skipped after a failure."""
+
+    record: Record | None = None
+    error: Exception | None = None
+    executed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +194,16 @@ class Connector(Protocol):
 
     async def delete(self, entity: str, record_id: str) -> None:
         """Delete one record; ``NotFound`` when it does not exist."""
+        ...
+
+    async def write_batch(
+        self, entity: str, ops: Sequence[BatchOp], *, fail_on_first: bool = False
+    ) -> list[BatchOutcome]:
+        """Run ``ops`` (at most ``capabilities.batch_limit``, actions in ``batch_actions``) as
+        the backend's native batch call(s), in order, one outcome per op. Raises only when the
+        whole call failed (then no op is known to have run, unless the error says it was
+        sent). With ``fail_on_first`` (only if ``batch_fail_on_first``), ops after the first
+        failure are not run and come back with ``executed=False``."""
         ...
 
     def open_file(
