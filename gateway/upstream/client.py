@@ -26,7 +26,6 @@ import aiohttp
 import orjson
 import structlog
 from multidict import CIMultiDict, CIMultiDictProxy
-from yarl import URL
 
 from gateway.errors import BackendFailure, GatewayError, SourceInfo
 from gateway.upstream.context import UpstreamContext, record_call
@@ -223,7 +222,7 @@ class Upstream:
         failed = not isinstance(status, int) or status >= 400
         (log.warning if failed else log.debug)(
             "backend_call", source=self.ctx.source, op=op, method=method,
-            path=URL(url).path, status=status, ms=round(seconds * 1000, 1), attempt=attempt,
+            path=_path(url), status=status, ms=round(seconds * 1000, 1), attempt=attempt,
         )
 
     # -- streamed calls (files) ---------------------------------------------------------------
@@ -380,6 +379,14 @@ class Upstream:
             raise
         finally:
             self._observe(op, method, url, status, time.perf_counter() - started, attempt)
+
+
+def _path(url: str) -> str:
+    """The path of an absolute URL, without its query (which may carry filters or secrets);
+    plain string work, as this runs for every backend call."""
+    start = url.find("/", url.find("//") + 2) if "//" in url else 0
+    path = url[start:] if start >= 0 else "/"
+    return path.split("?", 1)[0]
 
 
 class _OneShotBody:

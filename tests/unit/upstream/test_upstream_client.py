@@ -113,3 +113,13 @@ async def test_unreachable_backend_is_retried_even_for_writes_then_fails_unsent(
     reg = upstream.ctx.metrics.registry
     assert reg.get_sample_value("gateway_backend_requests_total",
                                 {"source": "t", "operation": "w", "status": "unreachable"}) == 3
+
+
+@pytest.mark.parametrize(("url", "path"), [
+    ("http://h:1/rest/v10/Accounts?filter=secret", "/rest/v10/Accounts"),
+    ("https://h/a", "/a"), ("http://h", "/"), ("/x/y?z=1", "/x/y"),
+])
+def test_logged_path_never_carries_the_query(url: str, path: str) -> None:
+    from gateway.upstream.client import _path
+
+    assert _path(url) == path
