@@ -97,6 +97,16 @@ class SugarClient:
     async def delete(self, module: str, record_id: str) -> None:
         await self._up.request("delete", "DELETE", self._url(module, record_id), safe=False)
 
+    async def bulk(self, requests: list[dict[str, Any]]) -> list[Any]:
+        """``POST /bulk``: one answer item per request, in order. A write: never repeated once
+        it may have been sent, whatever its items are."""
+        answer = (await self._up.request(
+            "bulk", "POST", self._url("bulk"), json={"requests": requests}, safe=False
+        )).json()
+        if not isinstance(answer, list) or len(answer) != len(requests):
+            raise self._bad("bulk")
+        return answer
+
     # -- files on record fields (FileApi) -------------------------------------------------------
 
     def download(

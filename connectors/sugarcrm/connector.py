@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from functools import partial
@@ -15,12 +15,15 @@ from aiohttp.multipart import content_disposition_filename, parse_content_dispos
 from cachetools import TTLCache
 
 from connectors.sugarcrm.auth import SugarTokenSource, auth_header
+from connectors.sugarcrm.batch import BULK_LIMIT, api_version, sub_request, sub_response
 from connectors.sugarcrm.client import SugarClient
 from connectors.sugarcrm.config import SugarSource
 from connectors.sugarcrm.errors import classify
 from connectors.sugarcrm.metadata import entity_from_config, entity_from_metadata
 from connectors.sugarcrm.query import capabilities, order_by, pushable, to_filter
 from gateway.connector import (
+    BatchOp,
+    BatchOutcome,
     EntityInfo,
     FieldInfo,
     FileDownload,
@@ -29,7 +32,14 @@ from gateway.connector import (
     PushedQuery,
     Record,
 )
-from gateway.errors import BackendFailure, GatewayError, NotFound, SourceInfo
+from gateway.errors import (
+    BackendFailure,
+    GatewayError,
+    InvalidRequest,
+    NotFound,
+    SourceInfo,
+    Unsupported,
+)
 from gateway.query.model import Condition, Filter
 from gateway.upstream.client import Upstream
 from gateway.upstream.context import UpstreamContext
@@ -88,6 +98,7 @@ class SugarConnector:
         self._tokens = TokenCache(self._auth, ctx, skew=token_skew)
         self._upstream.use_auth(self._tokens, auth_header)
         self._client = SugarClient(self._upstream, config.base_url)
+        self._version = api_version(config.base_url)
         self._meta: TTLCache[str, EntityInfo] = TTLCache(maxsize=512, ttl=_METADATA_TTL)
         ctx.redactor.add(config.auth.password.get_secret_value())
         ctx.redactor.add(config.auth.clientSecret.get_secret_value())
@@ -219,6 +230,53 @@ class SugarConnector:
             await self._client.delete(entity, record_id)
         except NotFound as exc:
             raise self._not_found(entity, record_id, exc) from None
+
+    # -- native batches: one POST /bulk per call (for /v1/bulk) -----------------------------
+
+    async def write_batch(
+        self, entity: str, ops: Sequence[BatchOp], *, fail_on_first: bool = False
+    ) -> list[BatchOutcome]:
+        """All ``ops`` as the items of one ``/bulk`` call, each judged as the same call alone
+        would be. Sugar runs every item, so ``fail_on_first`` cannot be honoured here; a lost
+        answer raises (``/bulk`` is a write: never resent), and then any item may have run."""
+        self._check_entity(entity)
+        if fail_on_first:
+            raise Unsupported(f"{self.name}: SugarCRM's /bulk runs every item; it cannot stop "
+                              "at the first failure")
+        if len(ops) > BULK_LIMIT:
+            raise InvalidRequest(f"{self.name}: at most {BULK_LIMIT} writes per /bulk call")
+        out: list[BatchOutcome | None] = []
+        requests: list[dict[str, Any]] = []
+        for op in ops:
+            try:
+                requests.append(sub_request(self._version, entity, op))
+                out.append(None)
+            except InvalidRequest as exc:  # refused before sending, as the single call is
+                out.append(BatchOutcome(error=exc))
+        answers = iter(await self._client.bulk(requests) if requests else [])
+        return [done if done is not None else self._item_outcome(entity, op, next(answers))
+                for op, done in zip(ops, out, strict=True)]
+
+    def _item_outcome(self, entity: str, op: BatchOp, item: Any) -> BatchOutcome:
+        try:
+            resp = sub_response(self.name, item)
+        except BackendFailure as exc:
+            return BatchOutcome(error=exc)
+        if not resp.ok:
+            err = self._upstream.classify(op.action, resp)
+            if isinstance(err, NotFound):
+                err = (self._unknown_entity(entity, err.source) if op.action == "create"
+                       else self._not_found(entity, op.record_id or "", err))
+            return BatchOutcome(error=err)
+        if op.action == "delete":
+            return BatchOutcome(record={"id": op.record_id})
+        body = resp.json_or_none()
+        if not isinstance(body, dict):
+            return BatchOutcome(error=BackendFailure(
+                f"{self.name}: SugarCRM {op.action} answer has an unexpected shape",
+                sent=True, source=SourceInfo(self.name, resp.status, "malformed_body"),
+            ))
+        return BatchOutcome(record=present(body, None))
 
     # -- files on record fields (FileApi; writes never repeated once the body flowed) --------
 

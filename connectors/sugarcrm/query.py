@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from connectors.sugarcrm.batch import BULK_LIMIT
 from gateway.connector import Capabilities, FieldInfo
 from gateway.errors import Unsupported
 from gateway.query.model import OPERATORS, Condition, Filter, OrderKey, Scalar
@@ -64,6 +65,8 @@ NOTES: dict[str, str] = {
     "sort": "order_by with several keys, id appended as tie-break",
     "paging": "offset/max_num, next_offset; totals from /<Module>/count",
     "fields": "email, team_name, relate/link/multienum fields are neither filtered nor sorted",
+    "batch": "POST /bulk, up to 50 creates, updates (X-Timestamp) and deletes per call, each "
+    "item judged as the call alone; Sugar runs every item (no failOnFirst)",
 }
 
 
@@ -76,6 +79,9 @@ def capabilities(max_page: int) -> Capabilities:
         max_page=max_page,
         counts=True,
         native_batch=True,
+        batch_limit=BULK_LIMIT,
+        batch_actions=frozenset({"create", "update", "delete"}),
+        batch_fail_on_first=False,  # /bulk runs every item whatever the others did
         case_insensitive=True,
         nulls_first=True,
     )
