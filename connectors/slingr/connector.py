@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from typing import Any
@@ -17,10 +17,26 @@ from connectors.slingr.config import SlingrSource
 from connectors.slingr.errors import classify
 from connectors.slingr.metadata import entity_from_config, entity_from_sample
 from connectors.slingr.paging import walk_ids
-from connectors.slingr.query import capabilities, pushable, sort_params, to_params
-from gateway.connector import EntityInfo, FieldInfo, FileDownload, FileInfo, Page, PushedQuery
+from connectors.slingr.query import DELETE_CHUNK, capabilities, pushable, sort_params, to_params
+from gateway.connector import (
+    BatchOp,
+    BatchOutcome,
+    EntityInfo,
+    FieldInfo,
+    FileDownload,
+    FileInfo,
+    Page,
+    PushedQuery,
+)
 from gateway.connector import Record as Rec
-from gateway.errors import GatewayError, InvalidRequest, NotFound, SourceInfo, Unsupported
+from gateway.errors import (
+    Forbidden,
+    GatewayError,
+    InvalidRequest,
+    NotFound,
+    SourceInfo,
+    Unsupported,
+)
 from gateway.query.model import Condition, Filter
 from gateway.upstream.client import Upstream
 from gateway.upstream.context import UpstreamContext
@@ -31,7 +47,6 @@ __all__ = ["DELETE_CHUNK", "SAMPLE_SIZE", "SlingrConnector"]
 
 _METADATA_TTL = 300.0
 SAMPLE_SIZE = 200  # records read to infer an unconfigured entity's fields
-DELETE_CHUNK = 100  # ids per delete-many call: keeps the URL well under common 8 KB limits
 
 
 def present(record: dict[str, Any], fields: tuple[str, ...] | None) -> Rec:
@@ -185,13 +200,56 @@ class SlingrConnector:
         out: dict[str, GatewayError | None] = {}
         unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), DELETE_CHUNK):
-            chunk = unique[start:start + DELETE_CHUNK]
-            answer = await self._client.delete(entity, chunk)
-            if len(chunk) == 1 and "status" not in answer.get(chunk[0], {}):
-                answer = {chunk[0]: {"status": "ok", "response": answer}}  # one id: the record
-            for rid in chunk:
-                out[rid] = self._outcome(entity, rid, answer.get(rid))
+            out |= await self._delete_chunk(entity, unique[start:start + DELETE_CHUNK])
         return out
+
+    async def _delete_chunk(self, entity: str, chunk: list[str]) -> dict[str, GatewayError | None]:
+        """One delete call for distinct ids. A refusal of the whole call (unknown entity, no
+        permission) is what each id's own delete would have got; other failures raise."""
+        try:
+            answer = await self._client.delete(entity, chunk)
+        except (NotFound, Forbidden) as exc:
+            return {rid: self._not_found(entity, rid, exc) if isinstance(exc, NotFound) else exc
+                    for rid in chunk}
+        if len(chunk) == 1 and "status" not in answer.get(chunk[0], {}):
+            answer = {chunk[0]: {"status": "ok", "response": answer}}  # one id: the record
+        return {rid: self._outcome(entity, rid, answer.get(rid)) for rid in chunk}
+
+    async def write_batch(
+        self, entity: str, ops: Sequence[BatchOp], *, fail_on_first: bool = False
+    ) -> list[BatchOutcome]:
+        """Deletes by id list (Slingr has no batch create or update): one call for the ops,
+        or one more each time an id comes back (the answer is keyed by id, so one call cannot
+        say what each of two deletes of the same record did)."""
+        if fail_on_first:
+            raise Unsupported(f"{self.name}: Slingr's delete by ids runs every id; it cannot "
+                              "stop at the first failure")
+        if any(op.action != "delete" for op in ops):
+            raise Unsupported(f"{self.name}: Slingr batches deletes only")
+        if len(ops) > DELETE_CHUNK:
+            raise InvalidRequest(f"{self.name}: at most {DELETE_CHUNK} deletes per call")
+        out: list[BatchOutcome | None] = [None] * len(ops)
+        chunk: list[int] = []
+
+        async def flush() -> None:
+            found = await self._delete_chunk(entity, [ops[i].record_id or "" for i in chunk])
+            for i in chunk:
+                err = found[ops[i].record_id or ""]
+                out[i] = BatchOutcome(record={"id": ops[i].record_id}) if err is None \
+                    else BatchOutcome(error=err)
+            chunk.clear()
+
+        for i, op in enumerate(ops):
+            if not op.record_id:
+                out[i] = BatchOutcome(error=InvalidRequest("A batch delete needs the record id"))
+                continue
+            if any(ops[j].record_id == op.record_id for j in chunk):
+                await flush()
+            chunk.append(i)
+        if chunk:
+            await flush()
+        return [o if o is not None else BatchOutcome(error=InvalidRequest("not run"))
+                for o in out]
 
     def _outcome(self, entity: str, rid: str, item: Any) -> GatewayError | None:
         if isinstance(item, dict) and item.get("status") == "ok":

@@ -28,6 +28,7 @@ from gateway.errors import Unsupported
 from gateway.query.model import OPERATORS, Condition, Filter, OrderKey, Scalar
 
 __all__ = [
+    "DELETE_CHUNK",
     "NOTES",
     "SlingrField",
     "capabilities",
@@ -44,6 +45,10 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UNSAFE = '"'
 # A bare value shaped like an operator call (``like(x)``) would be read as one.
 _CALL = re.compile(r"^\w+\(.*\)$", re.S)
+
+# Ids per delete-by-ids call: 100 keep the URL well under common 8 KB limits (Slingr itself
+# deletes up to 1,000 synchronously).
+DELETE_CHUNK = 100
 
 NOTES: dict[str, str] = {
     "==": "field=value (a value with a comma in double quotes); text is case-sensitive",
@@ -66,6 +71,8 @@ NOTES: dict[str, str] = {
     "paging": "numeric _offset/_size (max 1000) for pages; id offsets for full walks",
     "fields": "_fields; nested paths (contactInformation.email) filterable; date-times are "
     "epoch milliseconds",
+    "batch": "deletes only: DELETE /data/<entity>/<id1,id2,…>, up to 100 ids per call, a "
+    "result per id; no batch create or update exists",
 }
 
 
@@ -89,7 +96,11 @@ def capabilities(max_page: int, *, files: bool = True) -> Capabilities:
         max_page=max_page,
         counts=True,
         page_totals=True,  # each list answer carries the total: no separate count call
-        native_batch=False,
+        # Delete by comma-separated ids is the only batch write.
+        native_batch=True,
+        batch_limit=DELETE_CHUNK,
+        batch_actions=frozenset({"delete"}),
+        batch_fail_on_first=False,  # every id is tried whatever the others did
         # Slingr (MongoDB) compares and sorts text case-sensitively; the gateway finishes
         # this source's residuals the same way, so pushed and finished parts agree.
         case_insensitive=False,
