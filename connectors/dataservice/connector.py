@@ -7,18 +7,23 @@ addresses entities by name, so no name → GUID lookup is needed before a call.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
 from functools import partial
 from typing import Any
 
 import aiohttp
-import orjson
 from cachetools import TTLCache
 
 from connectors.dataservice.auth import DataServiceTokenSource, auth_header
-from connectors.dataservice.batch import BatchOutcome, outcomes
+from connectors.dataservice.batch import (
+    Batches,
+    ItemOutcome,
+    item_key,
+    outcomes,
+    same_instant,
+    version_conflict,
+)
 from connectors.dataservice.client import DataServiceClient
 from connectors.dataservice.config import DataServiceSource
 from connectors.dataservice.errors import BatchRejected, classify
@@ -33,6 +38,8 @@ from connectors.dataservice.query import (
     wire_name,
 )
 from gateway.connector import (
+    BatchOp,
+    BatchOutcome,
     EntityInfo,
     FieldInfo,
     FileDownload,
@@ -41,7 +48,7 @@ from gateway.connector import (
     PushedQuery,
     Record,
 )
-from gateway.errors import Conflict, InvalidRequest, NotFound, SourceInfo
+from gateway.errors import InvalidRequest, NotFound, SourceInfo
 from gateway.query.model import Condition, Filter
 from gateway.upstream.client import Upstream
 from gateway.upstream.context import UpstreamContext
@@ -51,9 +58,6 @@ from gateway.upstream.tokens import TokenCache
 __all__ = ["DataServiceConnector", "from_wire", "to_wire"]
 
 _METADATA_TTL = 300.0
-# Set by the service; sent back they are ignored at best, so batch answers are matched without them.
-SYSTEM_FIELDS = frozenset({"Id", "CreatedBy", "CreateTime", "UpdatedBy", "UpdateTime",
-                           "RecordOwner"})
 
 
 def from_wire(record: dict[str, Any], fields: tuple[str, ...] | None = None) -> Record:
@@ -68,15 +72,6 @@ def from_wire(record: dict[str, Any], fields: tuple[str, ...] | None = None) -> 
 def to_wire(data: Record) -> dict[str, Any]:
     """A gateway record body for the service (``id`` → ``Id``)."""
     return {wire_name(k): v for k, v in data.items()}
-
-
-def _same_instant(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    try:
-        return datetime.fromisoformat(a) == datetime.fromisoformat(b)
-    except ValueError:
-        return False
 
 
 class DataServiceConnector:
@@ -102,6 +97,8 @@ class DataServiceConnector:
         self._upstream.use_auth(self._tokens, auth_header)
         self._client = DataServiceClient(self._upstream, config)
         self._files = DataServiceFiles(self._upstream, self._client, self._classify)
+        self._batches = Batches(self._client, name, self._classify, from_wire, self._not_found,
+                                to_wire)
         self._meta: TTLCache[str, Described] = TTLCache(maxsize=512, ttl=_METADATA_TTL)
         # Field name → service kind over every entity described; a name two entities type
         # differently gets the stricter rules, since ``pushable`` is not told the entity.
@@ -227,11 +224,8 @@ class DataServiceConnector:
                 # this read and the update still wins (documented in the README's notes).
                 current = await self._client.read(entity, record_id)
                 stamp = current.get("UpdateTime")
-                if not isinstance(stamp, str) or not _same_instant(stamp, version):
-                    raise Conflict(
-                        f"Record {record_id} in {self.name}/{entity} changed since version "
-                        f"{version}", source=SourceInfo(self.name, None, "version_mismatch"),
-                    )
+                if not isinstance(stamp, str) or not same_instant(stamp, version):
+                    raise version_conflict(self.name, entity, record_id, version)
             record = await self._client.update(entity, record_id, body)
         except NotFound as exc:
             raise self._not_found(entity, record_id, exc) from None
@@ -244,11 +238,19 @@ class DataServiceConnector:
         except NotFound as exc:
             raise self._not_found(entity, record_id, exc) from None
 
-    # -- native batches (for /bulk) ----------------------------------------------------------
+    # -- native batches ----------------------------------------------------------------------
 
-    async def _batch(self, op: str, entity: str, path: str, items: list[Any],
-                     key: Callable[[Any], Any], fail_on_first: bool, by_key: bool
-                     ) -> list[BatchOutcome]:
+    async def write_batch(
+        self, entity: str, ops: Sequence[BatchOp], *, fail_on_first: bool = False
+    ) -> list[BatchOutcome]:
+        """Runs of the same action as insert-, update- or delete-batch calls, in order, with
+        ``failOnFirst`` passed through; each op answers what its single call would. Versioned
+        updates are checked first by one query on their Ids (not atomic, as alone)."""
+        await self.describe(entity)
+        return await self._batches.run(entity, ops, fail_on_first)
+
+    async def _batch(self, op: str, entity: str, path: str, items: list[Any], action: str,
+                     fail_on_first: bool) -> list[ItemOutcome]:
         await self.describe(entity)
         if not items:
             return []
@@ -256,44 +258,32 @@ class DataServiceConnector:
             answer = await self._client.batch(op, entity, path, items, fail_on_first)
         except BatchRejected as exc:
             answer = exc.answer
-        found = outcomes(items, answer, key, from_wire, fail_on_first=fail_on_first,
-                         by_key=by_key)
+        found = outcomes(items, answer, partial(item_key, action), from_wire,
+                         fail_on_first=fail_on_first, by_key=action != "create")
         if found is None:
             raise self._client.bad(op)
         return found
 
     async def insert_batch(self, entity: str, records: list[Record], fail_on_first: bool = False
-                           ) -> list[BatchOutcome]:
-        """``insert-batch``: one outcome per record, in order."""
-        def key(r: Any) -> Any:
-            if not isinstance(r, dict):
-                return None
-            own = {k: v for k, v in r.items() if k not in SYSTEM_FIELDS}
-            return orjson.dumps(own, option=orjson.OPT_SORT_KEYS)
+                           ) -> list[ItemOutcome]:
+        """``insert-batch``: one outcome per record, in order (the service's own texts)."""
         return await self._batch("insert_batch", entity, "insert-batch",
-                                 [to_wire(r) for r in records], key, fail_on_first, False)
+                                 [to_wire(r) for r in records], "create", fail_on_first)
 
     async def update_batch(self, entity: str, records: list[Record], fail_on_first: bool = False
-                           ) -> list[BatchOutcome]:
+                           ) -> list[ItemOutcome]:
         """``update-batch``: each record carries its ``id``; one outcome per record, in order."""
         items = [to_wire(r) for r in records]
         if any(not isinstance(i.get("Id"), str) for i in items):
             raise InvalidRequest("Every record of an update batch needs its id")
-
-        def key(r: Any) -> Any:
-            return str(r.get("Id")).lower() if isinstance(r, dict) else None
-        return await self._batch("update_batch", entity, "update-batch", items, key,
-                                 fail_on_first, True)
+        return await self._batch("update_batch", entity, "update-batch", items, "update",
+                                 fail_on_first)
 
     async def delete_batch(self, entity: str, ids: list[str], fail_on_first: bool = False
-                           ) -> list[BatchOutcome]:
+                           ) -> list[ItemOutcome]:
         """``delete-batch``: one outcome per id; ``record`` is the deleted record."""
-        def key(r: Any) -> Any:
-            if isinstance(r, dict):
-                r = r.get("Id")
-            return str(r).lower() if r is not None else None
-        return await self._batch("delete_batch", entity, "delete-batch", list(ids), key,
-                                 fail_on_first, True)
+        return await self._batch("delete_batch", entity, "delete-batch", list(ids), "delete",
+                                 fail_on_first)
 
     # -- files -------------------------------------------------------------------------------
 

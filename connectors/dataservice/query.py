@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from connectors.dataservice.batch import BATCH_LIMIT
 from gateway.connector import Capabilities, FieldInfo
 from gateway.errors import Unsupported
 from gateway.query.model import OPERATORS, Condition, Filter, OrderKey, Scalar
@@ -85,7 +86,8 @@ NOTES: dict[str, str] = {
     "paging": "start/limit (max 1000); totals from totalRecordCount of the query answer",
     "id": "the key field Id is shown and accepted as id; system fields pass through",
     "fields": "relationship, file and multi-choice fields are neither filtered nor sorted there",
-    "batch": "insert-batch, update-batch, delete-batch with failOnFirst (up to 1000 records)",
+    "batch": "insert-batch, update-batch, delete-batch per run of one action, with failOnFirst "
+    "(up to 1000 records); versioned updates checked first by one query on their Ids",
     "files": "Attachment/<Entity>/<id>/<field> upload (multipart), download, delete, streamed",
     "locking": "If-Match/version compared with UpdateTime before the update (not atomic)",
 }
@@ -101,7 +103,9 @@ def capabilities(max_page: int) -> Capabilities:
         counts=True,
         page_totals=True,  # each list answer carries the total: no separate count call
         native_batch=True,
-        batch_limit=1000,
+        batch_limit=BATCH_LIMIT,
+        batch_actions=frozenset({"create", "update", "delete"}),
+        batch_fail_on_first=True,  # failOnFirst=true stops the service at the first failure
         case_insensitive=True,  # SQL Server's default collation (inferred, §6)
         nulls_first=True,  # SQL Server sorts NULL before any value ascending
         files=True,
