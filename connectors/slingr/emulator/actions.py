@@ -41,10 +41,10 @@ class Actions:
             result: Any = {"numberOfEmployees": sum(r.get("numberOfEmployees") or 0
                                                     for r in targets)}
         elif not many:
-            result = self._one(entity, name, targets[0]["id"], with_entity=False)
+            result = self._one(req, entity, name, targets[0]["id"], with_entity=False)
         else:
-            result = {r["id"]: {"status": "ok",
-                                "response": self._one(entity, name, r["id"], with_entity=True)}
+            result = {r["id"]: {"status": "ok", "response": self._one(req, entity, name, r["id"],
+                                                                      with_entity=True)}
                       for r in targets}
         if not req.is_async:
             return result
@@ -53,10 +53,12 @@ class Actions:
                              f"Execute action {name} from entity {entity}", result,
                              records=len(targets), data={"entityName": entity, "action": name})
 
-    def _one(self, entity: str, name: str, record_id: str, *, with_entity: bool) -> Any:
+    def _one(self, req: Req, entity: str, name: str, record_id: str, *,
+             with_entity: bool) -> Any:
         if name == "customResponse":
             return "This is a custom response"
-        saved = self.records.touch(entity, record_id)  # logSomething saves the record
+        # logSomething saves the record
+        saved = self.records.touch(entity, record_id, actor=req.actor(), action=name)
         return self.records.with_entity(entity, saved) if with_entity else saved
 
     # --- aggregate ------------------------------------------------------------------------------

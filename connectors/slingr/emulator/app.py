@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
 from urllib.parse import unquote
 
@@ -17,24 +15,23 @@ from multidict import MultiDict, MultiMapping
 from connectors.emulation.calls import CallLog, log_middleware
 from connectors.emulation.faults import Faults, fault_middleware
 from connectors.slingr.emulator.actions import Actions
+from connectors.slingr.emulator.applogs import AppLogs
 from connectors.slingr.emulator.auth import Session, TokenServer
 from connectors.slingr.emulator.errors import SlingrError, fault_body
+from connectors.slingr.emulator.files import Download, uploaded_file
+from connectors.slingr.emulator.history import Actor, AuditLog
 from connectors.slingr.emulator.jobs import Jobs
 from connectors.slingr.emulator.query import bad
 from connectors.slingr.emulator.records import Records, entity_of
 from connectors.slingr.emulator.sample import seed as seed_data
 from connectors.slingr.emulator.store import FileData, RecordStore
+from connectors.slingr.emulator.transfer import Transfer
 
 __all__ = ["EMULATOR_KEY", "SlingrEmulator", "create_app"]
 
 SYNC_DELETE_CAP = 1000  # above this many records a delete needs _async [SD-API]
 _JOB_CONTROL = ("stop", "forceStop", "cancel", "resume")
-
-
-@dataclass
-class Download:
-    name: str
-    data: bytes
+_HISTORY = ("history", "auditLogs")  # the docs' older and newer names of one call [SD-API]
 
 
 @dataclass
@@ -47,6 +44,13 @@ class Req:
     headers: Any
     ip: str
     session: Session | None = field(default=None)
+    origin: str = ""         # scheme://host the caller used, for absolute links (exports)
+    kind: str | None = None  # the app log sub-type this call writes when it succeeds
+
+    def actor(self) -> Actor:
+        """Who is calling, for history entries."""
+        assert self.session is not None
+        return Actor(self.session.email, self.ip)
 
     def json(self) -> Any:
         if not self.raw.strip():
@@ -65,29 +69,15 @@ def _not_found(path: str) -> SlingrError:
     return SlingrError(404, "notFound", f"Resource [{path}] not found")
 
 
-def _multipart(raw: bytes, content_type: str) -> list[tuple[str | None, str | None, str, bytes]]:
-    """(part name, filename, content type, bytes) of each multipart/form-data part."""
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
-    if not message.is_multipart():
-        raise bad("Expected a multipart/form-data body")
-    parts: list[tuple[str | None, str | None, str, bytes]] = []
-    for part in message.iter_parts():
-        data = part.get_payload(decode=True)
-        name = part.get_param("name", header="content-disposition")
-        parts.append((name if isinstance(name, str) else None,
-                      part.get_filename(), part.get_content_type(),
-                      data if isinstance(data, bytes) else b""))
-    return parts
-
-
 class SlingrEmulator:
     """A Slingr app's runtime REST API in one process: seeded data, tokens, faults, a log."""
 
     def __init__(self, *, users: dict[str, str] | None = None, seed: int = 42,
                  companies: int = 250, contacts: int = 600,
                  token_idle_lifetime: float = 8 * 3600, app_name: str = "demo",
-                 env: str = "dev", developers: Iterable[str] | None = None) -> None:
+                 env: str = "dev", developers: Iterable[str] | None = None,
+                 user_ids: Mapping[str, str] | None = None,
+                 user_names: Mapping[str, str] | None = None) -> None:
         users = dict(users or {"admin@example.com": "admin"})
         self.env = env
         self.base = f"/{env}/runtime/api"
@@ -97,11 +87,17 @@ class SlingrEmulator:
         # The first user owns the app (a developer) unless told otherwise.
         devs = set(developers) if developers is not None else set(list(users)[:1])
         self.tokens = TokenServer(users, devs, token_idle_lifetime, app_name,
-                                  lambda: self.faults.in_maintenance)
+                                  lambda: self.faults.in_maintenance, user_ids, user_names)
         self.faults.on_expire_tokens(self.expire_tokens)
-        self.records = Records(self.store)
-        self.jobs = Jobs(self.store)
+        self.audit = AuditLog(self.store)
+        self.app_logs = AppLogs()
+        self.records = Records(self.store, self.audit)
+        self.jobs = Jobs(self.store, people=self.tokens.profile)
         self.actions = Actions(self.records, self.jobs)
+        self.transfer = Transfer(self.records, self.jobs)
+        # The caller's address as Slingr reports it ("ip" in logins, logs and history); None
+        # means the socket's peer. Tests set it to replay the docs' "::ffff:10.240.0.x".
+        self.remote_ip: str | None = None
         self.shared: dict[str, str] = {}
         seed_data(self.store, seed=seed, companies=companies, contacts=contacts)
         self.app = self._build_app()
@@ -153,12 +149,15 @@ class SlingrEmulator:
         if not path.startswith(self.base + "/"):
             return self._to_http(_not_found(path))
         segments = [unquote(p) for p in path[len(self.base):].split("/") if p]
-        remote = request.remote or "127.0.0.1"
+        remote = self.remote_ip or request.remote or "127.0.0.1"
         ip = f"::ffff:{remote}" if ":" not in remote else remote
         req = Req(request.method, segments, MultiDict(request.query), raw,
-                  request.content_type, request.headers, ip)
+                  request.content_type, request.headers, ip,
+                  origin=f"{request.scheme}://{request.host}")
         try:
-            return self._to_http(self._route(req))
+            result = self._route(req)
+            self._app_log(req, request.raw_path, result)
+            return self._to_http(result)
         except SlingrError as err:
             return self._to_http(err)
         except Exception:  # a bug must still look like Slingr's 500, with the cause printed
@@ -171,11 +170,19 @@ class SlingrEmulator:
             return web.Response(status=result.status, body=orjson.dumps(result.body()),
                                 content_type="application/json")
         if isinstance(result, Download):
-            return web.Response(status=200, body=result.data, headers={
-                "Content-Type": "application/force-download",
-                "Content-Disposition": f"attachment; filename={result.name}"})
+            return result.response()
         return web.Response(status=200, body=orjson.dumps(result),
                             content_type="application/json")
+
+    def _app_log(self, req: Req, raw_path: str, result: Any) -> None:
+        """The app log line a successful login or REST record call leaves [SD-API logs]."""
+        if req.kind == "LOGIN":
+            self.app_logs.add("POST /login", user_email=result["userEmail"],
+                              admin_email=result["adminUserEmail"], sub_type="LOGIN")
+        elif req.kind is not None and req.session is not None:
+            self.app_logs.add(f"{req.method} /api{raw_path[len(self.base):]}",
+                              user_email=req.session.email, admin_email=req.session.admin,
+                              ip=req.ip, sub_type=req.kind)
 
     def _auth(self, req: Req) -> Session:
         req.session = self.tokens.verify(req.headers.get("token"))
@@ -187,6 +194,7 @@ class SlingrEmulator:
         m, s = req.method, req.segments
         n = len(s)
         if s == ["auth", "login"] and m == "POST":
+            req.kind = "LOGIN"
             return self.tokens.login(req.json(), req.ip)
         if n == 3 and s[:2] == ["files", "shared"] and m == "GET":
             return self._shared_file(s[2])  # a public link: no token [SD-API]
@@ -199,52 +207,73 @@ class SlingrEmulator:
             return self._files(req, session, s[1:])
         if s[:2] in (["status", "jobs"], ["status", "job"]):  # the docs' sample says "job"
             return self._jobs(req, s[2:])
+        if s == ["status", "logs"] and m in ("GET", "POST"):
+            if session.email not in self.tokens.developers:
+                raise SlingrError(403, "forbidden", "Only developers can access app logs")
+            if m == "GET":
+                return self.app_logs.query(req.query)
+            return self.app_logs.post(req.json(), session.email, session.admin, req.ip)
         raise _not_found("/" + "/".join(s))
 
     def _data(self, req: Req, entity: str, rest: list[str]) -> Any:
         m, q = req.method, req.query
         records = self.records
-        entity_of(entity)
+        entity_def = entity_of(entity)
         if not rest:
             if m == "GET":
                 return records.find(entity, q)
             if m == "POST":
-                return records.create(entity, req.json())
+                req.kind = "REST_API_RECORD_CREATED"
+                return records.create(entity, req.json(), actor=req.actor())
             if m == "DELETE":
                 ids = [r["id"] for r in records.matching(entity, q)]
                 return self._delete_many(req, entity, ids)
         elif len(rest) == 1:
             target = rest[0]
+            if m == "GET" and target in _HISTORY:
+                return self.audit.for_entity(entity_def, q)
+            if m == "POST" and target == "import":
+                filename, _, data = uploaded_file(req.raw, req.headers.get("Content-Type", ""))
+                return self.transfer.import_csv(req, entity, filename or "import.csv", data)
+            if m == "PUT" and target == "export":
+                return self.transfer.export_csv(req, entity, self.base)
             if m == "GET":
+                req.kind = "REST_API_RECORD_READ"
                 return records.read(entity, target, q)
             if m == "PUT" and self.actions.known(entity, target):
                 ids = [r["id"] for r in records.matching(entity, q)]
+                req.kind = "REST_API_ACTION_EXECUTED"
                 return self.actions.run(req, entity, ids, target, many=True)
             if m == "PUT" and target == "aggregate":
                 return self.actions.aggregate(entity, req.json())
             if m == "PUT":
-                return records.read(entity, records.update(entity, target, req.json())["id"], q)
+                req.kind = "REST_API_RECORD_UPDATED"
+                saved = records.update(entity, target, req.json(), actor=req.actor())
+                return records.read(entity, saved["id"], q)
             if m == "DELETE":
                 ids = target.split(",")
-                if len(ids) == 1:
-                    if req.is_async:
-                        return self._delete_many(req, entity, ids)
-                    return records.delete(entity, target)
+                if len(ids) == 1 and not req.is_async:
+                    req.kind = "REST_API_RECORD_DELETED"
+                    return records.delete(entity, target, actor=req.actor())
                 return self._delete_many(req, entity, ids)
+        elif len(rest) == 2 and m == "GET" and rest[1] in _HISTORY:
+            return self.audit.for_record(entity_def, rest[0], q)
         elif len(rest) == 2 and m == "PUT":
             ids = rest[0].split(",")
+            req.kind = "REST_API_ACTION_EXECUTED"
             return self.actions.run(req, entity, ids, rest[1], many=len(ids) > 1)
         elif len(rest) == 3 and rest[1] == "files" and m == "GET":
             return self._record_file(entity, rest[0], rest[2])
         raise _not_found(f"/data/{entity}/" + "/".join(rest))
 
     def _delete_many(self, req: Req, entity: str, ids: list[str]) -> Any:
+        req.kind = "REST_API_RECORD_DELETED"
         if not req.is_async and len(ids) > SYNC_DELETE_CAP:
             raise bad(f"Deleting more than {SYNC_DELETE_CAP} records needs _async=true")
         results: dict[str, Any] = {}
         for rid in ids:
             try:
-                deleted = self.records.delete(entity, rid)
+                deleted = self.records.delete(entity, rid, actor=req.actor())
             except SlingrError as err:
                 results[rid] = {"status": "error", "errorMessage": err.message}
             else:
@@ -263,18 +292,15 @@ class SlingrEmulator:
     def _files(self, req: Req, session: Session, rest: list[str]) -> Any:
         m = req.method
         if not rest and m == "POST":
-            if not req.content_type.startswith("multipart/form-data"):
-                raise bad("Files must be uploaded as multipart/form-data")
-            parts = [p for p in _multipart(req.raw, req.headers["Content-Type"]) if p[1]]
-            if not parts:
-                raise bad("No file found in the multipart body")
-            _, filename, ctype, data = next((p for p in parts if p[0] == "file"), parts[0])
+            filename, ctype, data = uploaded_file(req.raw, req.headers.get("Content-Type", ""))
             fid = self.store.new_id()
             self.store.files[fid] = FileData(fid, filename or "file", ctype, data,
                                              self.store.clock())
             return {"fileId": fid, "fileLink": f"/files/{fid}"}
         if len(rest) == 1 and m == "GET":
-            if session.email not in self.tokens.developers:
+            owned = self.store.files.get(rest[0])
+            if session.email not in self.tokens.developers and (
+                    owned is None or owned.owner != session.email):
                 raise SlingrError(403, "forbidden",
                                   "Only developer and system users can download files")
             return self._file(rest[0])

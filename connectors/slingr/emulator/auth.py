@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import string
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,17 +36,35 @@ class Session:
     last_used: float
 
 
+def _random_token() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(32))
+
+
 class TokenServer:
-    """Users, their tokens and the idle lifetime; `expire_all` is the test knob."""
+    """Users, their tokens and the idle lifetime; `expire_all` is the test knob.
+
+    `user_ids` / `user_names` give users the literal ids and full names the docs show (the
+    hash and the name derived from the email otherwise); `new_token` makes tokens, and tests
+    may pin it to replay the login sample's token."""
 
     def __init__(self, users: dict[str, str], developers: set[str], idle_lifetime: float,
-                 app_name: str, in_maintenance: Callable[[], bool]) -> None:
+                 app_name: str, in_maintenance: Callable[[], bool],
+                 user_ids: Mapping[str, str] | None = None,
+                 user_names: Mapping[str, str] | None = None) -> None:
         self.users = users
         self.developers = developers
         self.idle_lifetime = idle_lifetime
         self.app_name = app_name
         self.in_maintenance = in_maintenance
+        self.user_ids = dict(user_ids or {})
+        self.user_names = dict(user_names or {})
+        self.new_token: Callable[[], str] = _random_token
         self.sessions: dict[str, Session] = {}
+
+    def profile(self, email: str) -> tuple[str, str]:
+        """(userId, full name) of a user."""
+        return (self.user_ids.get(email) or user_id(email),
+                self.user_names.get(email) or user_name(email))
 
     def login(self, body: Any, ip: str) -> dict[str, Any]:
         if not isinstance(body, dict):
@@ -69,10 +87,11 @@ class TokenServer:
             if not developer:
                 raise SlingrError(403, "forbidden", "Not allowed to impersonate users")
             target, admin = impersonated, email
-        token = "".join(secrets.choice(_ALPHABET) for _ in range(32))
+        token = self.new_token()
         self.sessions[token] = Session(token, target, admin, time.monotonic())
+        uid, name = self.profile(target)
         return {"app": self.app_name, "adminUserEmail": admin, "ip": ip, "userEmail": target,
-                "userName": user_name(target), "userId": user_id(target), "token": token}
+                "userName": name, "userId": uid, "token": token}
 
     def verify(self, token: str | None) -> Session:
         """The session for a `token` header; each use restarts the idle clock."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from multidict import MultiMapping
@@ -23,30 +24,58 @@ _CONTROL = {  # action -> (allowed from, new status)
 
 
 class Jobs:
-    """Jobs run at once in the emulator (they are FINISHED when first polled)."""
+    """Jobs run at once in the emulator (they are FINISHED when first polled).
 
-    def __init__(self, store: RecordStore) -> None:
+    Each job reads the clock for createDate, its id, startDate, a "Cleaning up" log line and
+    endDate, in that order, so a test can pin the docs' literal dates and ids."""
+
+    def __init__(self, store: RecordStore,
+                 people: Callable[[str], tuple[str, str]] | None = None) -> None:
         self.store = store
+        self.people = people or (lambda email: (user_id(email), user_name(email)))
+
+    def start(self, session: Session, job_type: str, label: str,
+              data: dict[str, Any] | None = None, *, low_priority: bool = False) -> dict[str, Any]:
+        """A RUNNING job, its id taken before the work it reports on."""
+        created = self.store.clock()
+        job_id = self.store.new_id()
+        started = self.store.clock()
+        uid, name = self.people(session.email)
+        job: dict[str, Any] = {
+            "id": job_id, "label": label, "type": job_type,
+            "runBy": {"id": uid, "fullName": name},
+            "parentJob": None, "rootJob": None, "createDate": created, "startDate": started,
+            "endDate": None, "status": "RUNNING", "hasErrors": False, "progress": 0,
+            "recordsCount": 0, "recordsProcessed": 0, "childrenJobsCount": 0,
+            "childrenJobsProcessed": 0, "stoppable": True, "lowPriority": low_priority,
+            "data": data or {}, "results": None,
+            "logs": [{"timestamp": started, "level": "INFO", "message": "Starting processing"}],
+        }
+        self.store.jobs[job_id] = job
+        return job
+
+    def finish(self, job: dict[str, Any], results: Any, *, records: int = 0,
+               has_errors: bool = False, errors: Iterable[str] = ()) -> dict[str, str]:
+        """Mark the job FINISHED with its results; `errors` become ERROR log lines."""
+        if isinstance(results, dict) and len(results) > RESULTS_CAP:
+            results = dict(list(results.items())[:RESULTS_CAP])
+        cleanup = self.store.clock()
+        logs = job["logs"]
+        logs.extend({"timestamp": cleanup, "level": "ERROR", "message": e} for e in errors)
+        logs.append({"timestamp": cleanup, "level": "INFO", "message": "Cleaning up"})
+        ended = self.store.clock()
+        logs.append({"timestamp": ended, "level": "INFO", "message": "Process completed"})
+        job.update({"endDate": ended, "status": "FINISHED", "hasErrors": has_errors,
+                    "progress": 100, "recordsCount": records, "recordsProcessed": records,
+                    "results": results})
+        return {"jobLink": f"/api/status/jobs/{job['id']}", "jobId": job["id"]}
 
     def run(self, session: Session, job_type: str, label: str, results: Any,
             records: int = 0, data: dict[str, Any] | None = None,
             has_errors: bool = False) -> dict[str, str]:
-        if isinstance(results, dict) and len(results) > RESULTS_CAP:
-            results = dict(list(results.items())[:RESULTS_CAP])
-        now = self.store.clock()
-        job_id = self.store.new_id()
-        self.store.jobs[job_id] = {
-            "id": job_id, "label": label, "type": job_type,
-            "runBy": {"id": user_id(session.email), "fullName": user_name(session.email)},
-            "parentJob": None, "rootJob": None, "createDate": now, "startDate": now,
-            "endDate": now, "status": "FINISHED", "hasErrors": has_errors, "progress": 100,
-            "recordsCount": records, "recordsProcessed": records, "childrenJobsCount": 0,
-            "childrenJobsProcessed": 0, "stoppable": True, "lowPriority": False,
-            "data": data or {}, "results": results,
-            "logs": [{"timestamp": now, "level": "INFO", "message": "Starting processing"},
-                     {"timestamp": now, "level": "INFO", "message": "Process completed"}],
-        }
-        return {"jobLink": f"/api/status/jobs/{job_id}", "jobId": job_id}
+        """A job for work already done (deletes, actions): its {jobLink, jobId} reference."""
+        job = self.start(session, job_type, label, data)
+        return self.finish(job, results, records=records, has_errors=has_errors)
 
     def get(self, job_id: str) -> dict[str, Any]:
         job = self.store.jobs.get(job_id)

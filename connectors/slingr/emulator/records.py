@@ -8,6 +8,7 @@ from typing import Any
 from multidict import MultiMapping
 
 from connectors.slingr.emulator.errors import SlingrError, not_found_entity, validation_error
+from connectors.slingr.emulator.history import Actor, AuditLog
 from connectors.slingr.emulator.query import bad, parse_fields, parse_query, run, select
 from connectors.slingr.emulator.schema import ENTITIES, EntityDef, FieldDef
 from connectors.slingr.emulator.store import RecordStore
@@ -61,8 +62,9 @@ def _plain_group(fdef: FieldDef, group: Record) -> Record:
 class Records:
     """The data calls, on top of a RecordStore; raise SlingrError for every refused call."""
 
-    def __init__(self, store: RecordStore) -> None:
+    def __init__(self, store: RecordStore, audit: AuditLog | None = None) -> None:
         self.store = store
+        self.audit = audit  # history entries for writes that name an actor
 
     # --- rendering ----------------------------------------------------------------------------
 
@@ -136,7 +138,8 @@ class Records:
 
     # --- writes -------------------------------------------------------------------------------
 
-    def create(self, entity_name: str, body: Any) -> Record:
+    def create(self, entity_name: str, body: Any, *, actor: Actor | None = None,
+               context: str = "create") -> Record:
         entity = entity_of(entity_name)
         if not isinstance(body, dict):
             raise bad("The body must be a JSON object with the record's fields")
@@ -146,9 +149,14 @@ class Records:
         record.pop("id", None)
         record["version"] = 0
         self._calculate(entity, record)
-        return self.store.insert(entity_name, record)
+        saved = self.store.insert(entity_name, record)
+        if self.audit is not None and actor is not None:
+            self.audit.created(entity, saved, body, actor, context)
+        return saved
 
-    def update(self, entity_name: str, record_id: str, body: Any) -> Record:
+    def update(self, entity_name: str, record_id: str, body: Any, *,
+               actor: Actor | None = None, context: str = "update",
+               event: str = "USER_RECORD_CHANGED") -> Record:
         entity = entity_of(entity_name)
         old = self.get(entity_name, record_id)
         if not isinstance(body, dict):
@@ -165,15 +173,27 @@ class Records:
         saved = self.store.put(entity_name, record)
         if saved["label"] != old["label"]:
             self._relabel(entity_name, saved)
+        if self.audit is not None and actor is not None:
+            changed = [f.name for f in entity.fields
+                       if (f.calculated and old.get(f.name) != saved.get(f.name))
+                       or (not f.calculated and f.name in body
+                           and record.get(f.name) != old.get(f.name))]
+            self.audit.changed(entity, old, saved, changed, actor, event=event,
+                               context=context)
         return saved
 
-    def touch(self, entity_name: str, record_id: str) -> Record:
+    def touch(self, entity_name: str, record_id: str, *, actor: Actor | None = None,
+              action: str = "") -> Record:
         """A save with no changes (what an action that saves the record does)."""
-        return self.update(entity_name, record_id, {})
+        return self.update(entity_name, record_id, {}, actor=actor,
+                           context=f"actions.{action}", event="USER_ACTION_PERFORMED")
 
-    def delete(self, entity_name: str, record_id: str) -> Record:
+    def delete(self, entity_name: str, record_id: str, *, actor: Actor | None = None) -> Record:
         self.get(entity_name, record_id)
-        return self.store.delete(entity_name, record_id)
+        deleted = self.store.delete(entity_name, record_id)
+        if self.audit is not None and actor is not None:
+            self.audit.deleted(entity_of(entity_name), deleted, actor)
+        return deleted
 
     def with_entity(self, entity_name: str, record: Record) -> Record:
         """A record as delete-many answers show it: `entity` right after the system fields."""

@@ -20,6 +20,9 @@ class FieldDef:
     fields: tuple[FieldDef, ...] = ()           # nested_fields: inner fields
     target: str | None = None                   # relationship: the related entity
     calculated: bool = False                    # set by the app, never by a write
+    # Unique fields match records on import [SD-API]; the emulator does not refuse duplicates
+    # on writes, as its seeded data holds some on purpose.
+    unique: bool = False
     item_label: Callable[[dict[str, Any]], str] | None = None  # nested item label expression
 
     def inner(self, name: str) -> FieldDef | None:
@@ -44,16 +47,16 @@ OPERATORS = frozenset((*_ALL, *_CMP, "like", "near"))
 
 # Which operator functions each type accepts [SD-TYPES data/types/*.yml].
 _TEXT = frozenset((*_ALL, *_CMP, "like"))
-_NUMBER = frozenset(_ALL + _CMP)
+_NUMBER = frozenset((*_ALL, *_CMP))
 _BY_TYPE: dict[str, frozenset[str]] = {
     "text": _TEXT, "long_text": _TEXT, "email": _TEXT, "url": _TEXT, "phone": _TEXT,
     "integer": _NUMBER, "decimal": _NUMBER, "date": _NUMBER, "date_time": _NUMBER,
     "boolean": frozenset({"equals", "notEquals"}),
-    "choice": frozenset(_ALL),
+    "choice": frozenset(_ALL), "color": frozenset(_ALL),
     "relationship": frozenset((*_ALL, "like")), "file": frozenset((*_ALL, "like")),
     "nested_fields": frozenset({"equals", "empty", "notEmpty"}),
     # System fields: ids compare as strings of equal length; version is a number.
-    "id": frozenset(_ALL + _CMP), "label": _TEXT, "version": _NUMBER,
+    "id": frozenset((*_ALL, *_CMP)), "label": _TEXT, "version": _NUMBER,
 }
 
 
@@ -78,10 +81,12 @@ def _address(item: dict[str, Any]) -> str:
 
 COMPANIES = EntityDef(
     name="companies", id="57fce228e4b0f6600fdfb836", title="Companies", label=_name, fields=(
-        FieldDef("name", "text", "Name", required=True),
+        FieldDef("name", "text", "Name", required=True, unique=True),
         FieldDef("state", "choice", "State", choices=(
             ("active", "Active"), ("inactive", "Inactive"), ("pending", "Pending"))),
         FieldDef("type", "choice", "Type", choices=(("a", "A"), ("b", "B"), ("c", "C"))),
+        # The seed's history sample shows a company carrying a color ("#e1e1e1").
+        FieldDef("color", "color", "Color"),
         FieldDef("numberOfEmployees", "integer", "Number of employees"),
         FieldDef("isCustomer", "boolean", "Is customer"),
         FieldDef("contactInformation", "nested_fields", "Contact Information", fields=(

@@ -40,6 +40,7 @@ class FileData:
     content_type: str
     data: bytes
     created: int
+    owner: str | None = None  # who may download it without being a developer (exports)
 
 
 def _empty(value: Any) -> bool:

@@ -24,7 +24,8 @@ _MESSAGES = {
     "url": "Not a valid URL", "phone": "Not a valid phone", "integer": "Not a valid integer",
     "decimal": "Not a valid decimal", "boolean": "Not a valid boolean",
     "date": "Not a valid date", "date_time": "Not a valid date time",
-    "choice": "Not a valid choice", "relationship": "Record not found",
+    "choice": "Not a valid choice", "color": "Not a valid color",
+    "relationship": "Record not found",
     "file": "Not a valid file", "nested_fields": "Not a valid value",
 }
 
@@ -86,6 +87,10 @@ def _scalar(fdef: FieldDef, value: Any, store: RecordStore) -> Any:
         raise Invalid
     if t == "choice":
         if isinstance(value, str) and any(value == name for name, _ in fdef.choices):
+            return value
+        raise Invalid
+    if t == "color":  # a CSS hex color, as the seed's "#e1e1e1" (inferred form)
+        if isinstance(value, str) and re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", value):
             return value
         raise Invalid
     if t == "relationship":
