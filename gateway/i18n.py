@@ -129,6 +129,90 @@ CATALOG: dict[str, dict[str, str]] = {
         "前のリクエストが失敗したため実行されませんでした",
         "No se ejecutó porque falló una solicitud anterior",
     ),
+    # /v1/bulk (gateway/bulk)
+    "bulk_too_large": _t(
+        "A bulk call may carry at most {max} requests, not {count}",
+        "一次批量调用最多包含 {max} 个请求，而不是 {count} 个",
+        "一括呼び出しに含められるリクエストは最大 {max} 件です（{count} 件は不可）",
+        "Una llamada masiva puede llevar como máximo {max} solicitudes, no {count}",
+    ),
+    "bulk_requests_not_list": _t(
+        "requests must be a list of request objects", "requests 必须是请求对象的列表",
+        "requests はリクエストオブジェクトのリストである必要があります",
+        "requests debe ser una lista de objetos de solicitud",
+    ),
+    "bulk_entry_not_object": _t(
+        "A request must be an object with url, method, data",
+        "每个请求必须是包含 url、method、data 的对象",
+        "各リクエストは url、method、data を持つオブジェクトである必要があります",
+        "Cada solicitud debe ser un objeto con url, method y data",
+    ),
+    "bad_bulk_url_type": _t(
+        "url must be a non-empty string", "url 必须是非空字符串",
+        "url は空でない文字列である必要があります", "url debe ser una cadena no vacía",
+    ),
+    "bad_bulk_method_type": _t(
+        "method must be a string", "method 必须是字符串", "method は文字列である必要があります",
+        "method debe ser una cadena",
+    ),
+    "bad_bulk_header": _t(
+        "A header must be a name and a string value", "请求头必须由名称和字符串值组成",
+        "ヘッダーは名前と文字列の値である必要があります",
+        "Una cabecera debe tener un nombre y un valor de texto",
+    ),
+    "bad_fail_on_first": _t(
+        "failOnFirst must be true or false", "failOnFirst 必须为 true 或 false",
+        "failOnFirst は true または false である必要があります",
+        "failOnFirst debe ser true o false",
+    ),
+    "bad_bulk_url": _t(
+        "The url must be a gateway path such as /v1/records/... ({reason})",
+        "url 必须是网关路径，例如 /v1/records/...（不允许绝对 URL、'..' 或编码的分隔符）",
+        "url は /v1/records/... のようなゲートウェイのパスである必要があります"
+        "（絶対 URL、'..'、エンコードされた区切り文字は使用できません）",
+        "La url debe ser una ruta del gateway como /v1/records/... "
+        "(no se permiten URL absolutas, '..' ni separadores codificados)",
+    ),
+    "bad_bulk_method": _t(
+        "Unknown method '{method}'; use GET, POST, PUT, PATCH or DELETE",
+        "未知的方法 '{method}'，请使用 GET、POST、PUT、PATCH 或 DELETE",
+        "不明なメソッド '{method}' です。"
+        "GET、POST、PUT、PATCH、DELETE のいずれかを使用してください",
+        "Método desconocido '{method}'; use GET, POST, PUT, PATCH o DELETE",
+    ),
+    "bad_bulk_data": _t(
+        "data is a string that is not valid JSON: {error}", "data 是无效的 JSON 字符串：{error}",
+        "data が正しい JSON の文字列ではありません: {error}",
+        "data es una cadena que no es un JSON válido: {error}",
+    ),
+    "bulk_org_switch": _t(
+        "An entry cannot switch orgId: this bulk call is for org '{org}'",
+        "批量请求中的条目不能切换 orgId：本次批量调用属于组织 '{org}'",
+        "エントリーで orgId を切り替えることはできません。"
+        "この一括呼び出しは組織 '{org}' のものです",
+        "Una entrada no puede cambiar el orgId: esta llamada masiva es de la organización '{org}'",
+    ),
+    "bulk_identity_switch": _t(
+        "An entry cannot switch identity: its Authorization header differs from the bulk call's",
+        "条目不能切换身份：其 Authorization 头与批量调用的不同",
+        "エントリーで ID を切り替えることはできません。"
+        "Authorization ヘッダーが一括呼び出しと異なります",
+        "Una entrada no puede cambiar de identidad: su cabecera Authorization difiere de la "
+        "de la llamada masiva",
+    ),
+    "bulk_recursive": _t(
+        "A bulk entry cannot call /v1/bulk", "批量条目不能调用 /v1/bulk",
+        "一括エントリーから /v1/bulk を呼び出すことはできません",
+        "Una entrada masiva no puede llamar a /v1/bulk",
+    ),
+    "bulk_files_unsupported": _t(
+        "File endpoints stream bytes and cannot be bulk entries; call them alone",
+        "文件接口以流方式传输字节，不能作为批量条目，请单独调用",
+        "ファイルのエンドポイントはバイトをストリームするため一括エントリーにできません。"
+        "単独で呼び出してください",
+        "Los endpoints de archivos transmiten bytes y no pueden ser entradas masivas; "
+        "llámelos por separado",
+    ),
     # authentication, tenancy and routing (gateway/http/middleware)
     "missing_api_key": _t(
         "Send your API key as 'Authorization: Bearer <key>'",

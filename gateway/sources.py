@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from gateway.config.model import GatewayConfig
     from gateway.connector import Connector
 
-__all__ = ["Health", "Readiness", "Source", "Sources"]
+__all__ = ["CONNECTOR_HOOK", "Health", "Readiness", "Source", "Sources"]
 
 Health = Literal["ok", "down", "unknown"]
 log = structlog.get_logger("gateway.sources")
@@ -32,6 +33,12 @@ log = structlog.get_logger("gateway.sources")
 # Readiness probes come every few seconds from every replica's kubelet; one backend check per
 # window is plenty and keeps probes from becoming load on the backends.
 READY_CACHE_SECONDS = 5.0
+
+# Set by /v1/bulk around an entry whose write it coalesces into a native batch: the handler then
+# gets a connector that defers the write to the batch, and renders the outcome as it would alone.
+CONNECTOR_HOOK: ContextVar[Callable[[Source, Connector], Connector] | None] = ContextVar(
+    "gateway_connector_hook", default=None
+)
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,8 @@ class Source:
             )
             conn = registry.get_type(cfg.type).factory(self.name, cfg, self._session, ctx)
             self._connectors[key] = conn
-        return conn
+        hook = CONNECTOR_HOOK.get()
+        return conn if hook is None else hook(self, conn)
 
     def observe(self) -> _Observe:
         """Track health from a real call: a backend failure marks the source down; any answer

@@ -6,14 +6,18 @@ two together); the parser, not this model, validates requests, so its error path
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from gateway.query.model import OPERATORS
 
 __all__ = [
     "API_MODELS",
+    "BulkBody",
+    "BulkEntry",
+    "BulkResult",
+    "BulkResults",
     "ConditionModel",
     "DeletedEnvelope",
     "EntityListEnvelope",
@@ -205,7 +209,55 @@ class ReadyBody(_Closed):
     sources: dict[str, SourceReadiness]
 
 
+class BulkEntry(_Closed):
+    """One call of a bulk: a gateway path with or without ``/v1``; the bulk call's API key and
+    ``orgId`` apply (another ``orgId`` or ``Authorization`` is refused for that entry)."""
+
+    url: str = Field(min_length=1, examples=["/v1/records/crm/Accounts/42"])
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
+    data: Any = Field(None, description="the body: a JSON-encoded string (as SugarCRM) or a "
+                      "JSON value")
+    headers: dict[str, str] | list[str] | None = Field(
+        None, description="extra headers (e.g. If-Match), as an object or 'Name: value' strings"
+    )
+
+
+class BulkBody(_Closed):
+    """The body of ``POST /v1/bulk`` (spec §6, SugarCRM's /bulk shape)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "requests": [
+                {"url": "/v1/records/crm/Accounts", "method": "POST",
+                 "data": "{\"name\": \"test123\"}"},
+                {"url": "/v1/records/ops/companies/query", "method": "POST",
+                 "data": {"pageSize": 5}},
+                {"url": "/v1/records/crm/Accounts/42", "method": "GET"},
+            ],
+            "failOnFirst": False,
+        }]},
+    )
+
+    requests: list[BulkEntry] = Field(description="at most server.maxBulkRequests (413 beyond)")
+    failOnFirst: bool = Field(False, description="after the first failed entry, the rest answer "
+                              "424 not_executed and are not run")
+
+
+class BulkResult(_Closed):
+    """One entry's answer: exactly what its call alone would have answered."""
+
+    contents: Any = Field(description="the call's JSON body (success or error envelope)")
+    headers: dict[str, str]
+    status: int
+
+
+class BulkResults(RootModel[list[BulkResult]]):
+    """The answer of ``POST /v1/bulk``: one result per entry, in request order."""
+
+
 API_MODELS: tuple[type[BaseModel], ...] = (
     QueryBody, Record, RecordWrite, RecordUpdate, QueryEnvelope, RecordEnvelope, DeletedEnvelope,
-    SourceListEnvelope, EntityListEnvelope, ErrorEnvelope, HealthBody, ReadyBody,
+    SourceListEnvelope, EntityListEnvelope, ErrorEnvelope, HealthBody, ReadyBody, BulkBody,
+    BulkResults,
 )

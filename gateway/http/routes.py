@@ -8,8 +8,10 @@ from typing import Any
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel
 
-from gateway.http.handlers import discovery, files, ops, pending, records
+from gateway.http.handlers import bulk, discovery, files, ops, records
 from gateway.http.models import (
+    BulkBody,
+    BulkResults,
     DeletedEnvelope,
     EntityListEnvelope,
     HealthBody,
@@ -92,9 +94,9 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", _FILE, files.delete_file, "files.delete",
           "Remove the file from a record's field", "files",
           response=files.FileDeletedEnvelope),
-    Route("POST", "/v1/bulk", pending.bulk, "bulk.run",
-          "Batch of record calls (not available yet: answers 422 unsupported)", "bulk",
-          status=422),
+    Route("POST", "/v1/bulk", bulk.bulk, "bulk.run",
+          "Batch of calls (SugarCRM /bulk shape), one answer per entry; writes coalesced into "
+          "the backends' native batches", "bulk", body=BulkBody, response=BulkResults),
     Route("GET", "/v1/sources", discovery.list_sources, "sources.list",
           "The sources this API key may use", "discovery", response=SourceListEnvelope),
     Route("GET", "/v1/sources/{source}/entities", discovery.list_entities, "sources.entities",

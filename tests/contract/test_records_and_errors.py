@@ -184,11 +184,6 @@ async def test_record_not_found_is_told_in_the_asked_locale(
     assert text in body["msg"] and "00000000-0000-4000-8000-000000000000" in body["msg"]
 
 
-async def test_bulk_not_served_yet_says_unsupported(harness: Any, gw: Any) -> None:
-    body = await call(gw, "POST", "/v1/bulk", 422, json={"requests": []})
-    assert body["error"] == "unsupported"
-
-
 async def test_backend_refusing_our_identity_is_403_with_the_source(harness: Any, gw: Any) -> None:
     await query(gw, harness, {"pageSize": 1})  # logged in
     harness.emulator.faults.fail(403, times=1)

@@ -1,0 +1,196 @@
+"""One bulk entry → the request its call alone would be: URL checks, identity, body, routing.
+
+An entry becomes a real ``web.Request`` (a clone of the bulk call's) with the outer call's API
+key and ``orgId``, resolved against the app's own router, so the same middlewares and handlers
+serve it as if it had been sent alone. What cannot become such a request is refused for that
+entry with a 400 (:class:`Refused`): absolute URLs, ``..`` or encoded separators, the bulk
+endpoint itself, unknown methods, data that is not JSON, another identity or org.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote
+
+import orjson
+from aiohttp import hdrs, web
+from multidict import CIMultiDict
+from yarl import URL
+
+from gateway.bulk.model import EntrySpec
+from gateway.errors import Detail, InvalidRequest
+from gateway.http.keys import STATE, RequestState
+from gateway.i18n import UnknownLocale, parse_locale
+
+__all__ = ["API_PREFIX", "BULK_ROUTE", "METHODS", "Prepared", "Refused", "prepare"]
+
+API_PREFIX = "/v1"
+BULK_ROUTE = "bulk.run"
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+# Routes that stream bytes to or from the caller's connection cannot be carried in a JSON batch.
+STREAMED_PREFIX = "files."
+# Set by the gateway for the entry, never taken from it (framing, identity, request id).
+_OWN_HEADERS = frozenset({
+    "authorization", "content-length", "transfer-encoding", "host", "connection", "expect",
+    "upgrade", "te", "keep-alive", "x-request-id",
+})
+_MAX_DECODES = 4  # %252e%252e and the like: refuse rather than peel layers forever
+
+
+class Refused(InvalidRequest):
+    """An entry that cannot be run as a call: 400 for that entry, the batch goes on."""
+
+    def __init__(self, index: int, where: str, key: str, msg: str, **params: Any) -> None:
+        path = f"requests[{index}].{where}"
+        super().__init__(msg, key=key, params=params, details=[Detail(path, msg, key, params)])
+
+
+@dataclass(slots=True)
+class Prepared:
+    """An entry ready to run: its request (routed) and what the planner needs to know."""
+
+    index: int
+    request: web.Request
+    route: str  # the matched route's name ("" when no route matched: the handler answers 404)
+    source: str | None
+    entity: str | None
+
+    @property
+    def is_read(self) -> bool:
+        return self.request.method == "GET" or self.route == "records.query"
+
+
+def _check_path(index: int, url: str) -> tuple[str, str]:
+    """``url`` → (path with the /v1 prefix, raw query string); Refused when it is not a plain
+    gateway path."""
+    def refuse(why: str) -> Refused:
+        return Refused(index, "url", "bad_bulk_url",
+                       f"The url must be a gateway path such as /v1/records/... ({why})",
+                       reason=why)
+
+    if not url.startswith("/") or url.startswith("//"):
+        raise refuse("absolute URLs and hosts are not allowed")
+    if any(ord(c) < 0x21 or c in "\\#\x7f" for c in url):
+        raise refuse("spaces, control characters, backslashes and fragments are not allowed")
+    path, _, query = url.partition("?")
+    stage = path
+    for _ in range(_MAX_DECODES):
+        if any(seg in (".", "..") for seg in stage.split("/")) or "\\" in stage:
+            raise refuse("'.' and '..' segments are not allowed")
+        decoded = unquote(stage)
+        if decoded == stage:
+            break
+        if decoded.count("/") != stage.count("/") or "\\" in decoded:
+            raise refuse("encoded '/' or '\\' is not allowed")
+        stage = decoded
+    else:
+        raise refuse("too many layers of percent-encoding")
+    if path != API_PREFIX and not path.startswith(API_PREFIX + "/"):
+        path = API_PREFIX + path
+    return path, query
+
+
+def _body(index: int, spec: EntrySpec) -> bytes:
+    """``data`` as the entry's body: a JSON string (as Sugar sends it) or any JSON value."""
+    data = spec.data if spec.has_data else None
+    if data is None:
+        return b""
+    if isinstance(data, str):
+        if not data.strip():
+            return b""
+        try:
+            orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise Refused(index, "data", "bad_bulk_data",
+                          f"data is a string that is not valid JSON: {exc}", error=str(exc)
+                          ) from None
+        return data.encode()
+    return orjson.dumps(data)
+
+
+def _locale(index: int, query: URL, outer: RequestState) -> tuple[str, str | None]:
+    raw = query.query.get("locale")
+    if raw is None:
+        return outer.locale, None
+    try:
+        return parse_locale(raw), None
+    except UnknownLocale:
+        return outer.locale, raw  # refused by the consumers middleware, as alone
+
+
+def _with_org(index: int, path: str, query: str, org: str) -> URL:
+    """The entry's URL carrying the outer call's orgId; another orgId is refused."""
+    url = URL(path + ("?" + query if query else ""), encoded=True)
+    given = [v.strip() for v in url.query.getall("orgId", [])]
+    if any(v != org for v in given):
+        raise Refused(index, "url", "bulk_org_switch",
+                      f"An entry cannot switch orgId: this bulk call is for org '{org}'",
+                      org=org)
+    if not given:
+        sep = "&" if query else ""
+        url = URL(f"{path}?{query}{sep}orgId={quote(org, safe='')}", encoded=True)
+    return url
+
+
+def _headers(index: int, spec: EntrySpec, outer: web.Request, body: bytes) -> CIMultiDict[str]:
+    headers: CIMultiDict[str] = CIMultiDict()
+    own_auth = outer.headers.get(hdrs.AUTHORIZATION, "")
+    for name, value in spec.headers:
+        if name.lower() == "authorization":
+            # The outer call's identity applies; repeating it is harmless, another one is not.
+            if value.strip() != own_auth.strip():
+                raise Refused(index, "headers", "bulk_identity_switch",
+                              "An entry cannot switch identity: its Authorization header "
+                              "differs from the bulk call's")
+            continue
+        if name.lower() not in _OWN_HEADERS:
+            headers.add(name, value)
+    headers[hdrs.AUTHORIZATION] = own_auth
+    if body:
+        headers.setdefault(hdrs.CONTENT_TYPE, "application/json")
+        headers[hdrs.CONTENT_LENGTH] = str(len(body))
+    return headers
+
+
+def entry_state(outer: RequestState, locale: str | None = None) -> RequestState:
+    """An entry's own request state: the outer call's request id, its own extras."""
+    return RequestState(request_id=outer.request_id, locale=locale or outer.locale)
+
+
+async def prepare(
+    index: int, spec: EntrySpec, template: web.Request, outer: web.Request
+) -> Prepared:
+    """The entry as a routed request; :class:`Refused` when it cannot be one."""
+    st: RequestState = outer[STATE]
+    method = spec.method.strip().upper() or "GET"
+    if method not in METHODS:
+        raise Refused(index, "method", "bad_bulk_method",
+                      f"Unknown method '{spec.method[:20]}'; use GET, POST, PUT, PATCH or DELETE",
+                      method=spec.method[:20])
+    path, query = _check_path(index, spec.url)
+    assert st.org is not None  # the consumers middleware checked the bulk call's org
+    url = _with_org(index, path, query, st.org)
+    body = _body(index, spec)
+    headers = _headers(index, spec, outer, body)
+    req = template.clone(method=method, rel_url=url, headers=headers)
+    # The clone shares the bulk call's (already read) payload; the entry's body is its data.
+    # aiohttp's own read() serves a request's body from _read_bytes once read.
+    req._read_bytes = body
+    locale, asked = _locale(index, url, st)
+    entry_st = entry_state(st, locale)
+    entry_st.locale_asked = asked
+    req[STATE] = entry_st
+    app = outer.app
+    match = await app.router.resolve(req)
+    match.add_app(app)
+    match.freeze()
+    req._match_info = match  # what Application._handle does before running the middlewares
+    route = match.route.name or ""
+    if route == BULK_ROUTE:
+        raise Refused(index, "url", "bulk_recursive", "A bulk entry cannot call /v1/bulk")
+    if route.startswith(STREAMED_PREFIX):
+        raise Refused(index, "url", "bulk_files_unsupported",
+                      "File endpoints stream bytes and cannot be bulk entries; call them alone")
+    info = match.get("source"), match.get("entity")
+    return Prepared(index, req, route, info[0], info[1])

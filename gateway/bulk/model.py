@@ -1,0 +1,159 @@
+"""The /v1/bulk shapes (SugarCRM's /bulk): the parsed request, one entry's result, not_executed.
+
+Parsing here checks only the *shape* of the body (a wrong shape is a 400 for the whole call, with
+``requests[3].url``-style paths). What an entry asks for (its URL, method, data) is judged per
+entry by the executor, so one bad entry does not sink the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.errors import Detail, GatewayError, InvalidRequest, PayloadTooLarge
+
+__all__ = [
+    "BODY_KEYS",
+    "ENTRY_KEYS",
+    "BulkRequest",
+    "EntryResult",
+    "EntrySpec",
+    "NotExecuted",
+    "parse_bulk",
+]
+
+BODY_KEYS = frozenset({"requests", "failOnFirst"})
+ENTRY_KEYS = frozenset({"url", "method", "data", "headers"})
+_ABSENT: Any = object()
+
+
+class NotExecuted(GatewayError):
+    """An entry after the first failure of a ``failOnFirst`` batch: it was not run."""
+
+    status, error = 424, "not_executed"
+
+    def __init__(self) -> None:
+        super().__init__("Not executed because an earlier request failed", key="not_executed")
+
+
+@dataclass(frozen=True, slots=True)
+class EntrySpec:
+    """One entry as sent: ``data`` is the raw value (a JSON string, any JSON value, or absent)."""
+
+    url: str
+    method: str = "GET"
+    data: Any = _ABSENT
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def has_data(self) -> bool:
+        return self.data is not _ABSENT
+
+
+@dataclass(frozen=True, slots=True)
+class BulkRequest:
+    entries: tuple[EntrySpec, ...]
+    fail_on_first: bool = False
+
+
+@dataclass(slots=True)
+class EntryResult:
+    """What one entry answers: the status, the headers and the body its call alone would give."""
+
+    status: int
+    contents: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"contents": self.contents, "headers": self.headers, "status": self.status}
+
+
+def _detail(path: str, msg: str, msg_key: str, **params: Any) -> Detail:
+    return Detail(path, msg, msg_key, params)
+
+
+def _sane(name: str, value: str) -> bool:
+    # Nothing that could split or end a header line, and a token-like name.
+    return (bool(name) and name.isascii() and ":" not in name
+            and not any(c in name + value for c in "\r\n\0"))
+
+
+def _headers(raw: Any, path: str, problems: list[Detail]) -> tuple[tuple[str, str], ...]:
+    """An object of name → value, or (as Sugar's docs type it) a list of ``"Name: value"``."""
+    pairs: list[tuple[str, str]] = []
+    items: list[tuple[str, Any]]
+    if isinstance(raw, dict):
+        items = [(f"{path}.{name}", (name, value)) for name, value in raw.items()]
+    elif isinstance(raw, list):
+        items = []
+        for i, item in enumerate(raw):
+            name, sep, value = item.partition(":") if isinstance(item, str) else ("", "", "")
+            items.append((f"{path}[{i}]", (name.strip(), value.strip() if sep else None)))
+    else:
+        if raw is not None:
+            problems.append(_detail(path, "headers must be an object of name: value",
+                                    "bad_bulk_header"))
+        return ()
+    for where, (name, value) in items:
+        if not isinstance(name, str) or not isinstance(value, str) or not _sane(name, value):
+            problems.append(_detail(where, "A header must be a name and a string value",
+                                    "bad_bulk_header"))
+        else:
+            pairs.append((name, value))
+    return tuple(pairs)
+
+
+def _entry(raw: Any, path: str, problems: list[Detail]) -> EntrySpec | None:
+    if not isinstance(raw, dict):
+        problems.append(_detail(path, "A request must be an object with url, method, data",
+                                "bulk_entry_not_object"))
+        return None
+    before = len(problems)
+    for key in raw:
+        if key not in ENTRY_KEYS:
+            problems.append(_detail(f"{path}.{key}", f"Unknown key '{key}'", "unknown_key",
+                                    key=key))
+    url = raw.get("url")
+    if not isinstance(url, str) or not url:
+        problems.append(_detail(f"{path}.url", "url must be a non-empty string",
+                                "bad_bulk_url_type"))
+    method = raw.get("method", "GET")
+    if method is None:
+        method = "GET"
+    if not isinstance(method, str):
+        problems.append(_detail(f"{path}.method", "method must be a string",
+                                "bad_bulk_method_type"))
+    headers = _headers(raw.get("headers"), f"{path}.headers", problems)
+    if len(problems) > before:
+        return None
+    assert isinstance(url, str) and isinstance(method, str)
+    return EntrySpec(url, method, raw.get("data", _ABSENT), headers)
+
+
+def parse_bulk(body: dict[str, Any], *, max_entries: int) -> BulkRequest:
+    """The body's shape → :class:`BulkRequest`; 400 naming every problem, 413 over the limit."""
+    problems: list[Detail] = []
+    for key in body:
+        if key not in BODY_KEYS:
+            problems.append(_detail(key, f"Unknown key '{key}'", "unknown_key", key=key))
+    raw = body.get("requests")
+    if not isinstance(raw, list):
+        problems.append(_detail("requests", "requests must be a list of request objects",
+                                "bulk_requests_not_list"))
+        raw = []
+    fail = body.get("failOnFirst", False)
+    if fail is None:
+        fail = False
+    if not isinstance(fail, bool):
+        problems.append(_detail("failOnFirst", "failOnFirst must be true or false",
+                                "bad_fail_on_first"))
+    if len(raw) > max_entries:
+        raise PayloadTooLarge(
+            f"A bulk call may carry at most {max_entries} requests, not {len(raw)}",
+            key="bulk_too_large", params={"max": max_entries, "count": len(raw)},
+        )
+    entries = [_entry(item, f"requests[{i}]", problems) for i, item in enumerate(raw)]
+    if problems:
+        raise InvalidRequest(problems[0].msg if len(problems) == 1 else
+                             "The bulk body is not valid; see details", details=problems)
+    return BulkRequest(tuple(e for e in entries if e is not None), fail_on_first=bool(fail))
