@@ -215,11 +215,16 @@ class _Run:
         await batch.flush()
         self.stats.chunks += batch.chunks
         for entry, task in started:
-            self._note(entry.index, await task)
-        if stop_at is not None:
-            for entry in entries:
-                if entry.index > stop_at:
-                    await self._not_executed(entry)
+            result = await task
+            if self.failed:
+                # An earlier op failed in the batch, which then stopped: this entry's own
+                # refusal (or the skip) is reported as what it is, not run.
+                await self._not_executed(entry)
+            else:
+                self._note(entry.index, result)
+        for entry in entries:
+            if stop_at is not None and entry.index > stop_at:
+                await self._not_executed(entry)
 
     async def _in_batch(self, batch: Batch, entry: Prepared) -> EntryResult:
         CONNECTOR_HOOK.set(batch.hook(entry.index))  # this task's context only

@@ -10,6 +10,9 @@ from typing import Any
 import aiohttp
 import pytest
 import structlog
+from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import gateway.config.model as config_model
 import gateway.registry as registry
@@ -18,8 +21,9 @@ from gateway.errors import BackendFailure, GatewayError
 from gateway.http.app import create_app
 from gateway.registry import ConnectorType
 from gateway.upstream.context import record_call
-from tests.integration.http.conftest import NARROW_KEY, auth, make_config
+from tests.integration.http.conftest import APP_KEY, NARROW_KEY, auth, make_config
 from tests.integration.http.memory import MemoryConnector, MemorySource
+from tests.unit.bulk.equivalence import Op, Target, ops_strategy, run_both
 
 Q = "?orgId=acme"
 BULK = "/v1/bulk" + Q
@@ -437,3 +441,61 @@ async def test_real_http_client_sees_a_plain_json_array(client: Any) -> None:
                                 headers=auth()) as resp:
             assert resp.status == 200
             assert isinstance(await resp.json(), list)
+
+
+# -- equivalence property -------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=ops_strategy(3, max_size=12), fail_on_first=st.booleans(), limit=st.integers(1, 4))
+def test_bulk_equals_the_same_entries_one_by_one(
+    batching: type[BatchingMemory], ops: list[Op], fail_on_first: bool, limit: int
+) -> None:
+    from tests.integration.http.conftest import ACCOUNTS
+    from tests.integration.http.memory import STORES, MemoryStore
+
+    caps(batch_limit=limit)
+    for name in ("mem", "other"):
+        STORES[name] = MemoryStore(records={"Accounts": {k: dict(v) for k, v in ACCOUNTS.items()}})
+    target = Target("Accounts", ["1", "2", "3"], {"industry": "Energy"}, {"colour": "red"}, "name")
+    names = {"a": "mem", "b": "other"}
+
+    def records(source: str) -> list[dict[str, Any]]:
+        rows = STORES[names[source]].records["Accounts"]
+        return [rows[k] for k in sorted(rows)]
+
+    async def scenario() -> None:
+        app = create_app(make_config(), configure_logs=False)
+        async with TestClient(TestServer(app)) as client:
+            fixed = _Renamed(client, {"/v1/records/a/": "/v1/records/mem/",
+                                      "/v1/records/b/": "/v1/records/other/"})
+            await run_both(fixed, ops, fail_on_first, target, org="acme", key=APP_KEY,
+                           records=records)
+
+    asyncio.run(scenario())
+
+
+class _Renamed:
+    """The property names its sources a and b; here they are mem and other."""
+
+    def __init__(self, client: TestClient, names: dict[str, str]) -> None:
+        self._client = client
+        self._names = names
+
+    def _fix(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for old, new in self._names.items():
+                value = value.replace(old, new)
+            return value
+        if isinstance(value, dict):
+            return {k: self._fix(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._fix(v) for v in value]
+        return value
+
+    async def post(self, url: str, **kw: Any) -> Any:
+        return await self.request("POST", url, **kw)
+
+    async def request(self, method: str, url: str, **kw: Any) -> Any:
+        return await self._client.request(method, self._fix(url), **self._fix(kw))
