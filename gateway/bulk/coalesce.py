@@ -76,15 +76,22 @@ class Batch:
         self._limit = max(1, limit)
         self._fail_on_first = fail_on_first
         self._ops: list[_Op] = []
-        self._arrived: dict[int, asyncio.Future[None]] = {}
+        self._arrived: dict[int, asyncio.Future[bool]] = {}
         self._closed = False
         self.chunks = 0  # native batch calls made (each may be retried by the connector)
 
-    def expect(self, index: int) -> asyncio.Future[None]:
-        """A future done when entry ``index`` has registered its write."""
-        fut = asyncio.get_running_loop().create_future()
+    def expect(self, index: int) -> asyncio.Future[bool]:
+        """A future done when entry ``index`` has registered its write (True) or finished
+        without one (False, set by :meth:`finished`)."""
+        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._arrived[index] = fut
         return fut
+
+    def finished(self, index: int) -> None:
+        """Entry ``index``'s handler returned; if it never registered a write, say so."""
+        arrived = self._arrived.get(index)
+        if arrived is not None and not arrived.done():
+            arrived.set_result(False)
 
     def hook(self, index: int) -> _Hook:
         """The ``CONNECTOR_HOOK`` for entry ``index``'s handler."""
@@ -99,7 +106,7 @@ class Batch:
         self._ops.append(_Op(index, entity, op, fut))
         arrived = self._arrived.get(index)
         if arrived is not None and not arrived.done():
-            arrived.set_result(None)
+            arrived.set_result(True)
         return await fut
 
     def _chunks(self) -> list[list[_Op]]:

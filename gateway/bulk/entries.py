@@ -9,12 +9,14 @@ endpoint itself, unknown methods, data that is not JSON, another identity or org
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
 
 import orjson
 from aiohttp import hdrs, web
+from aiohttp.web_urldispatcher import AbstractRoute, UrlMappingMatchInfo
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -36,6 +38,8 @@ _OWN_HEADERS = frozenset({
     "upgrade", "te", "keep-alive", "x-request-id",
 })
 _MAX_DECODES = 4  # %252e%252e and the like: refuse rather than peel layers forever
+# Spaces, control characters, backslashes and fragments: never in a plain gateway path.
+_BAD_CHARS = re.compile(r"[\x00-\x20\x7f\\#]")
 
 
 class Refused(InvalidRequest):
@@ -71,7 +75,7 @@ def _check_path(index: int, url: str) -> tuple[str, str]:
 
     if not url.startswith("/") or url.startswith("//"):
         raise refuse("absolute URLs and hosts are not allowed")
-    if any(ord(c) < 0x21 or c in "\\#\x7f" for c in url):
+    if _BAD_CHARS.search(url):
         raise refuse("spaces, control characters, backslashes and fragments are not allowed")
     path, _, query = url.partition("?")
     stage = path
@@ -109,8 +113,8 @@ def _body(index: int, spec: EntrySpec) -> bytes:
     return orjson.dumps(data)
 
 
-def _locale(index: int, query: URL, outer: RequestState) -> tuple[str, str | None]:
-    raw = query.query.get("locale")
+def _locale(url: URL, outer: RequestState) -> tuple[str, str | None]:
+    raw = url.query.get("locale") if "locale" in url.raw_query_string else None
     if raw is None:
         return outer.locale, None
     try:
@@ -121,7 +125,10 @@ def _locale(index: int, query: URL, outer: RequestState) -> tuple[str, str | Non
 
 def _with_org(index: int, path: str, query: str, org: str) -> URL:
     """The entry's URL carrying the outer call's orgId; another orgId is refused."""
-    url = URL(path + ("?" + query if query else ""), encoded=True)
+    if "orgId" not in query:  # most entries: no query to parse, one URL to build
+        sep = "&" if query else ""
+        return URL(f"{path}?{query}{sep}orgId={quote(org, safe='')}", encoded=True)
+    url = URL(path + "?" + query, encoded=True)
     given = [v.strip() for v in url.query.getall("orgId", [])]
     if any(v != org for v in given):
         raise Refused(index, "url", "bulk_org_switch",
@@ -158,8 +165,26 @@ def entry_state(outer: RequestState, locale: str | None = None) -> RequestState:
     return RequestState(request_id=outer.request_id, locale=locale or outer.locale)
 
 
+RouteCache = dict[tuple[str, str], tuple[dict[str, str], AbstractRoute]]
+
+
+async def _resolve(
+    app: web.Application, req: web.Request, routes: RouteCache
+) -> UrlMappingMatchInfo:
+    """The app's router's answer; a bulk call's many entries to one path resolve it once."""
+    key = (req.method, req.rel_url.raw_path)
+    hit = routes.get(key)
+    if hit is not None:
+        return UrlMappingMatchInfo(dict(hit[0]), hit[1])
+    match = await app.router.resolve(req)
+    if type(match) is UrlMappingMatchInfo:  # not a MatchInfoError (404/405): those re-resolve
+        routes[key] = (dict(match), match.route)
+    return match
+
+
 async def prepare(
-    index: int, spec: EntrySpec, template: web.Request, outer: web.Request
+    index: int, spec: EntrySpec, template: web.Request, outer: web.Request,
+    routes: RouteCache | None = None,
 ) -> Prepared:
     """The entry as a routed request; :class:`Refused` when it cannot be one."""
     st: RequestState = outer[STATE]
@@ -177,12 +202,12 @@ async def prepare(
     # The clone shares the bulk call's (already read) payload; the entry's body is its data.
     # aiohttp's own read() serves a request's body from _read_bytes once read.
     req._read_bytes = body
-    locale, asked = _locale(index, url, st)
+    locale, asked = _locale(url, st)
     entry_st = entry_state(st, locale)
     entry_st.locale_asked = asked
     req[STATE] = entry_st
     app = outer.app
-    match = await app.router.resolve(req)
+    match = await _resolve(app, req, {} if routes is None else routes)
     match.add_app(app)
     match.freeze()
     req._match_info = match  # what Application._handle does before running the middlewares

@@ -26,7 +26,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from gateway.bulk.coalesce import WRITE_ROUTES, Batch, can_coalesce
-from gateway.bulk.entries import Prepared, entry_state, prepare
+from gateway.bulk.entries import Prepared, RouteCache, entry_state, prepare
 from gateway.bulk.model import BulkRequest, EntryResult, NotExecuted
 from gateway.errors import GatewayError
 from gateway.http.keys import SOURCES, STATE, RequestState
@@ -70,9 +70,11 @@ def _result(resp: web.StreamResponse, request_id: str) -> EntryResult:
     body = resp.body if isinstance(resp, web.Response) else None
     contents: Any = None
     if isinstance(body, bytes) and body:
-        try:
-            contents = orjson.loads(body)
-        except orjson.JSONDecodeError:
+        if resp.content_type == "application/json":
+            # The handler's own JSON bytes, embedded as they are: the entry's contents are
+            # byte for byte what the call alone answers, and not parsed just to be re-encoded.
+            contents = orjson.Fragment(body)
+        else:
             contents = body.decode("utf-8", "replace")
     return EntryResult(resp.status, contents, headers)
 
@@ -92,6 +94,7 @@ class _Run:
         # (its request id, its access line and metrics, its backend call count).
         self._middlewares = [m for m in outer.app.middlewares if m is not context_middleware]
         self._read_slots: dict[str | None, asyncio.Semaphore] = {}
+        self._routes: RouteCache = {}
 
     # -- serving one entry -----------------------------------------------------------------
 
@@ -205,11 +208,8 @@ class _Run:
             arrived = batch.expect(entry.index)
             task = asyncio.create_task(self._in_batch(batch, entry))
             started.append((entry, task))
-            waiters: list[asyncio.Future[Any]] = [task, arrived]
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            if not arrived.done():
-                arrived.cancel()
-                if self.bulk.fail_on_first and task.result().status >= 400:
+            if not await arrived:  # finished on its own, without a write to send
+                if self.bulk.fail_on_first and (await task).status >= 400:
                     stop_at = entry.index
                     break
         await batch.flush()
@@ -228,13 +228,17 @@ class _Run:
 
     async def _in_batch(self, batch: Batch, entry: Prepared) -> EntryResult:
         CONNECTOR_HOOK.set(batch.hook(entry.index))  # this task's context only
-        return await self._serve(entry.request)
+        try:
+            return await self._serve(entry.request)
+        finally:
+            batch.finished(entry.index)
 
     async def run(self) -> list[EntryResult]:
         prepared: list[_Entry] = []
         for index, spec in enumerate(self.bulk.entries):
             try:
-                prepared.append(await prepare(index, spec, self.template, self.outer))
+                prepared.append(await prepare(index, spec, self.template, self.outer,
+                                              self._routes))
             except GatewayError as err:
                 prepared.append(_Refusal(index, err))
         for group in self._groups(prepared):
