@@ -120,9 +120,15 @@ class Batch:
                 last.append(item)
         return out
 
-    async def flush(self) -> None:
-        """Send every registered op; resolve each op's future (never leaves one pending)."""
+    async def flush(self, *, stop_after: int | None = None) -> None:
+        """Send every registered op (none of an entry after ``stop_after``); resolve each op's
+        future (never leaves one pending)."""
         self._closed = True
+        if stop_after is not None:
+            for item in self._ops:
+                if item.index > stop_after:
+                    item.outcome.set_result(BatchOutcome(executed=False))
+            self._ops = [item for item in self._ops if item.index <= stop_after]
         stopped = False
         for chunk in self._chunks():
             if stopped:

@@ -200,31 +200,32 @@ class _Run:
         conn = self.outer.app[SOURCES].get(group.source).connector(self.state.org)
         batch = Batch(group.source, conn, limit=conn.capabilities.batch_limit or len(entries),
                       fail_on_first=self.bulk.fail_on_first)
-        started: list[tuple[Prepared, asyncio.Task[EntryResult]]] = []
-        stop_at: int | None = None
-        for entry in entries:
-            # One at a time until each reaches its connector call (or fails on its own), so the
-            # checks run in order, a metadata fetch is shared, and ops register in entry order.
+        # Each entry's handler runs up to its connector call (or to its own refusal). The first
+        # runs alone so the entity's metadata is fetched once; the others then together, which
+        # is safe as nothing before the write changes data. Ops are sent in entry order.
+        started: list[tuple[Prepared, asyncio.Task[EntryResult], asyncio.Future[bool]]] = []
+        for n, entry in enumerate(entries):
             arrived = batch.expect(entry.index)
-            task = asyncio.create_task(self._in_batch(batch, entry))
-            started.append((entry, task))
-            if not await arrived:  # finished on its own, without a write to send
-                if self.bulk.fail_on_first and (await task).status >= 400:
-                    stop_at = entry.index
+            started.append((entry, asyncio.create_task(self._in_batch(batch, entry)), arrived))
+            if n == 0:
+                await arrived
+        wrote = await asyncio.gather(*(arrived for _, _, arrived in started))
+        stop_at: int | None = None
+        if self.bulk.fail_on_first:
+            for (entry, task, _), sent in zip(started, wrote, strict=True):
+                if not sent and (await task).status >= 400:
+                    stop_at = entry.index  # refused alone: nothing after it may run
                     break
-        await batch.flush()
+        await batch.flush(stop_after=stop_at)
         self.stats.chunks += batch.chunks
-        for entry, task in started:
+        for entry, task, _ in started:
             result = await task
             if self.failed:
-                # An earlier op failed in the batch, which then stopped: this entry's own
-                # refusal (or the skip) is reported as what it is, not run.
+                # An earlier entry failed and the batch stopped there: this one did not run
+                # (its own refusal, if any, is not what the caller needs to know).
                 await self._not_executed(entry)
             else:
                 self._note(entry.index, result)
-        for entry in entries:
-            if stop_at is not None and entry.index > stop_at:
-                await self._not_executed(entry)
 
     async def _in_batch(self, batch: Batch, entry: Prepared) -> EntryResult:
         CONNECTOR_HOOK.set(batch.hook(entry.index))  # this task's context only
