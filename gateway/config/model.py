@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from fnmatch import fnmatchcase
 from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -24,12 +26,17 @@ from gateway.registry import connector_types
 
 __all__ = [
     "ALL_ORGS",
+    "OPERATIONS",
     "Consumer",
     "GatewayConfig",
+    "Operation",
     "OrgConfig",
     "OrgSource",
+    "RateLimit",
+    "Scopes",
     "ServerConfig",
     "SourceConfig",
+    "StateConfig",
     "error_reason",
 ]
 
@@ -38,6 +45,8 @@ SOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 
 Loc = tuple[str | int, ...]
+Operation = Literal["read", "write", "delete", "bulk"]
+OPERATIONS: tuple[Operation, ...] = ("read", "write", "delete", "bulk")
 
 
 def _problem(reason: str) -> PydanticCustomError:
@@ -65,6 +74,19 @@ def _invalid(problems: Sequence[tuple[Loc, str]]) -> ValidationError:
     )
 
 
+class RateLimit(StrictModel):
+    """A token bucket: ``burst`` calls at once, refilled at ``requestsPerSecond``."""
+
+    requestsPerSecond: float = Field(gt=0, description="sustained calls per second")
+    burst: int | None = Field(
+        None, ge=1, description="calls allowed at once; default: requestsPerSecond, at least 1"
+    )
+
+    @property
+    def size(self) -> int:
+        return self.burst if self.burst is not None else max(1, int(self.requestsPerSecond))
+
+
 class ServerConfig(StrictModel):
     host: str = "0.0.0.0"
     port: int = Field(8080, ge=0, le=65535)
@@ -78,6 +100,9 @@ class ServerConfig(StrictModel):
     )
     readyTimeout: float = Field(5.0, gt=0, description="seconds /readyz waits for each backend")
     logLevel: Literal["debug", "info", "warning", "error"] = "info"
+    rateLimit: RateLimit | None = Field(
+        None, description="default rate limit of every consumer without its own"
+    )
 
     @field_validator("logLevel", mode="before")
     @classmethod
@@ -85,8 +110,30 @@ class ServerConfig(StrictModel):
         return value.lower() if isinstance(value, str) else value
 
 
+class Scopes(StrictModel):
+    """What a consumer may do; each list left out allows everything of its kind."""
+
+    sources: list[str] | None = Field(None, description="sources it may use")
+    entities: list[str] | None = Field(
+        None, description='"source/entity" it may use; "*" matches any run of characters'
+    )
+    operations: list[Operation] | None = Field(
+        None, description="read, write (create, update, file upload), delete, bulk"
+    )
+
+    @field_validator("entities")
+    @classmethod
+    def _patterns(cls, value: list[str] | None) -> list[str] | None:
+        for pattern in value or ():
+            src, sep, ent = pattern.partition("/")
+            if not sep or not src or not ent or "/" in ent:
+                raise _problem(f'{pattern!r} is not of the form "source/entity" (or "source/*")')
+        return value
+
+
 class Consumer(StrictModel):
-    """A downstream app: its API key (plain or as SHA-256), the orgs and sources it may use."""
+    """A downstream app: its API key (plain or as SHA-256), the orgs it may act for, its scopes
+    and its rate limit."""
 
     name: str = Field(min_length=1)
     apiKey: SecretStr | None = None
@@ -94,7 +141,11 @@ class Consumer(StrictModel):
     orgs: list[Annotated[str, Field(min_length=1)]] = Field(
         min_length=1, description='orgs this consumer may act for; "*" means every org'
     )
-    sources: list[str] | None = Field(None, description="sources it may use; default: all")
+    sources: list[str] | None = Field(
+        None, description="sources it may use; default: all (same as scopes.sources)"
+    )
+    scopes: Scopes = Field(default_factory=Scopes)
+    rateLimit: RateLimit | None = Field(None, description="default: server.rateLimit")
 
     @field_validator("apiKey")
     @classmethod
@@ -115,6 +166,8 @@ class Consumer(StrictModel):
     def _one_key(self) -> Self:
         if (self.apiKey is None) == (self.apiKeySha256 is None):
             raise _problem("give exactly one of apiKey or apiKeySha256")
+        if self.sources is not None and self.scopes.sources is not None:
+            raise _problem("give the sources in scopes.sources only (sources is its older name)")
         return self
 
     @property
@@ -128,8 +181,30 @@ class Consumer(StrictModel):
     def allows_org(self, org: str) -> bool:
         return ALL_ORGS in self.orgs or org in self.orgs
 
+    @property
+    def source_scope(self) -> list[str] | None:
+        """The sources it may use (None: all), whichever key gave them."""
+        return self.scopes.sources if self.scopes.sources is not None else self.sources
+
     def allows_source(self, source: str) -> bool:
-        return self.sources is None or source in self.sources
+        """May use this source: listed (or no list), and some entity scope names it."""
+        listed = self.source_scope
+        if listed is not None and source not in listed:
+            return False
+        patterns = self.scopes.entities
+        return patterns is None or any(
+            fnmatchcase(source, p.partition("/")[0]) for p in patterns
+        )
+
+    def allows_entity(self, source: str, entity: str) -> bool:
+        patterns = self.scopes.entities
+        return self.allows_source(source) and (
+            patterns is None or any(fnmatchcase(f"{source}/{entity}", p) for p in patterns)
+        )
+
+    def allows_operation(self, operation: Operation) -> bool:
+        ops = self.scopes.operations
+        return ops is None or operation in ops
 
 
 class OrgSource(StrictModel):
@@ -189,6 +264,38 @@ def _collect_secrets(value: Any, out: list[str]) -> None:
             _collect_secrets(item, out)
 
 
+class StateConfig(StrictModel):
+    """Where shared state lives: idempotency records and rate-limit buckets."""
+
+    backend: Literal["memory", "redis"] = Field(
+        "memory", description="memory: this process only; redis: shared by every replica"
+    )
+    url: SecretStr | None = Field(
+        None, description="redis://[:password@]host:port/db (rediss:// for TLS)"
+    )
+    prefix: str = Field("recordgate:", description="prefix of every key the gateway writes")
+    maxBytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="memory backend: bytes kept at most"
+    )
+
+    @model_validator(mode="after")
+    def _redis_url(self) -> Self:
+        if self.backend == "redis":
+            if self.url is None:
+                raise _problem("the redis backend needs a url (redis://host:6379/0)")
+            if urlsplit(self.url.get_secret_value()).scheme not in ("redis", "rediss", "unix"):
+                raise _problem("url must start with redis://, rediss:// or unix://")
+        return self
+
+    def url_secrets(self) -> list[str]:
+        """The URL and the password inside it, for redaction."""
+        if self.url is None:
+            return []
+        raw = self.url.get_secret_value()
+        password = urlsplit(raw).password
+        return [raw, password] if password else [raw]
+
+
 class GatewayConfig(StrictModel):
     """The whole config file, parsed once at startup and passed down."""
 
@@ -196,6 +303,7 @@ class GatewayConfig(StrictModel):
     consumers: list[Consumer] = Field(min_length=1)
     sources: dict[str, SourceConfig] = Field(min_length=1)
     orgs: dict[str, OrgConfig] = Field(default_factory=dict)
+    state: StateConfig = Field(default_factory=StateConfig)
 
     # (org, source) -> that source's config with the org's auth merged in
     _merged: dict[tuple[str, str], SourceBase] = PrivateAttr(default_factory=dict)
@@ -228,6 +336,16 @@ class GatewayConfig(StrictModel):
             for j, source in enumerate(consumer.sources or ()):
                 if source not in self.sources:
                     problems.append((("consumers", i, "sources", j), f"no source named {source!r}"))
+            for j, source in enumerate(consumer.scopes.sources or ()):
+                if source not in self.sources:
+                    problems.append(
+                        (("consumers", i, "scopes", "sources", j), f"no source named {source!r}")
+                    )
+            for j, pattern in enumerate(consumer.scopes.entities or ()):
+                src = pattern.partition("/")[0]
+                if not any(fnmatchcase(name, src) for name in self.sources):
+                    problems.append((("consumers", i, "scopes", "entities", j),
+                                     f"no source matches {src!r}"))
         for org, org_config in self.orgs.items():
             for name, override in org_config.sources.items():
                 loc: Loc = ("orgs", org, "sources", name)
@@ -260,6 +378,7 @@ class GatewayConfig(StrictModel):
         """Every secret value in the config (API keys, passwords, client secrets), for redaction."""
         found: list[str] = []
         _collect_secrets(self.consumers, found)
+        found.extend(v for v in self.state.url_secrets() if v not in found)
         _collect_secrets(self.sources, found)
         for org, org_config in self.orgs.items():
             for name in org_config.sources:
