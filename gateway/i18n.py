@@ -484,6 +484,53 @@ CATALOG: dict[str, dict[str, str]] = {
         "pageNo must be 1 or more", "pageNo 必须大于或等于 1", "pageNo は 1 以上で指定してください",
         "pageNo debe ser 1 o mayor",
     ),
+    # query bounds (gateway/query/limits.py, reported by the parser)
+    "too_deep": _t(
+        "Lists and objects nest deeper than {max} levels", "列表和对象的嵌套超过 {max} 层",
+        "リストとオブジェクトの入れ子が {max} 階層を超えています",
+        "Las listas y objetos se anidan más de {max} niveles",
+    ),
+    "too_many_groups": _t(
+        "A filter may hold at most {max} groups", "过滤条件最多可包含 {max} 个组",
+        "フィルターに含められるグループは最大 {max} 個です",
+        "Un filtro puede contener como máximo {max} grupos",
+    ),
+    "too_many_conditions": _t(
+        "A filter group may hold at most {max} conditions", "过滤组最多可包含 {max} 个条件",
+        "フィルターグループに含められる条件は最大 {max} 個です",
+        "Un grupo de filtro puede contener como máximo {max} condiciones",
+    ),
+    "too_many_filter_conditions": _t(
+        "A filter may hold at most {max} conditions in all", "过滤条件总共最多可包含 {max} 个条件",
+        "フィルター全体に含められる条件は最大 {max} 個です",
+        "Un filtro puede contener como máximo {max} condiciones en total",
+    ),
+    "too_many_values": _t(
+        "Operator '{operator}' takes at most {max} values",
+        "运算符 '{operator}' 最多接受 {max} 个值",
+        "演算子 '{operator}' に指定できる値は最大 {max} 個です",
+        "El operador '{operator}' admite como máximo {max} valores",
+    ),
+    "value_too_long": _t(
+        "A value may hold at most {max} characters", "值最多可包含 {max} 个字符",
+        "値に含められる文字は最大 {max} 文字です",
+        "Un valor puede contener como máximo {max} caracteres",
+    ),
+    "name_too_long": _t(
+        "A field name may hold at most {max} characters", "字段名最多可包含 {max} 个字符",
+        "フィールド名に含められる文字は最大 {max} 文字です",
+        "Un nombre de campo puede contener como máximo {max} caracteres",
+    ),
+    "too_many_order_keys": _t(
+        "orderBy may hold at most {max} entries", "orderBy 最多可包含 {max} 项",
+        "orderBy に含められる項目は最大 {max} 個です",
+        "orderBy puede contener como máximo {max} entradas",
+    ),
+    "too_many_fields": _t(
+        "fields may name at most {max} fields", "fields 最多可列出 {max} 个字段",
+        "fields に指定できるフィールドは最大 {max} 個です",
+        "fields puede nombrar como máximo {max} campos",
+    ),
     # query execution (gateway/query/execute.py)
     "scan_too_large": _t(
         "This query would need the gateway to read more than {limit} "

@@ -1,30 +1,24 @@
 """Parse a Records query (POST body or GET parameters) into a validated, normalized ``Query``.
 
-Every problem is collected, not just the first: the error raised carries one ``Detail`` per
-problem, with a path such as ``filter[0][1].operator``, a message id (``key``) with its ``params``
-for translation, and the English ``msg``. The error class is that of the first problem's area:
-filter → InvalidFilter, orderBy → InvalidOrder, pageSize/pageNo → InvalidPage, anything else
-(body shape, unknown keys, fields) → InvalidRequest.
+Every problem is collected, not just the first (``gateway.query.problems``): the error raised
+carries one ``Detail`` per problem, with a path such as ``filter[0][1].operator``, a message id
+(``key``) with its ``params`` for translation, and the English ``msg``. The error class is that
+of the first problem's area: filter → InvalidFilter, orderBy → InvalidOrder, pageSize/pageNo →
+InvalidPage, anything else (body shape, unknown keys, fields) → InvalidRequest. Sizes are bounded
+by ``gateway.query.limits``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import orjson
 
 from gateway.connector import EntityInfo, FieldInfo
-from gateway.errors import (
-    Detail,
-    GatewayError,
-    InvalidFilter,
-    InvalidOrder,
-    InvalidPage,
-    InvalidRequest,
-)
 from gateway.query.evaluate import coerce
+from gateway.query.limits import DEFAULT_LIMITS, QueryLimits, show
 from gateway.query.model import (
     LIST_OPERATORS,
     OPERATORS,
@@ -37,98 +31,23 @@ from gateway.query.model import (
     Query,
     Scalar,
 )
+from gateway.query.problems import MESSAGES, Area, Problems
 
-__all__ = ["BODY_KEYS", "DEFAULT_PAGE_SIZE", "MESSAGES", "parse_body", "parse_params", "split_list"]
+__all__ = [
+    "BODY_KEYS", "DEFAULT_PAGE_SIZE", "MESSAGES", "QueryLimits", "parse_body", "parse_params",
+    "split_list",
+]
 
 DEFAULT_PAGE_SIZE = 100
 BODY_KEYS = ("fields", "filter", "orderBy", "pageSize", "pageNo")
 
-# Message id → English text; ``Detail.params`` fill the placeholders. The i18n catalogue mirrors it.
-MESSAGES: dict[str, str] = {
-    "body_not_object": "The request body must be a JSON object",
-    "unknown_key": "Unknown key '{key}'",
-    "bad_json": "Not valid JSON: {error}",
-    "filter_not_list": "The filter must be a list of groups, each a list of conditions",
-    "group_not_list": "A filter group must be a list of conditions",
-    "empty_group": "A filter group must hold at least one condition",
-    "condition_not_object": "A condition must be an object with field, operator and value",
-    "missing_field": "The field is missing",
-    "bad_field_name": "A field name must be a non-empty string",
-    "unknown_field": "Unknown field '{field}' in {entity}",
-    "field_not_filterable": "Field '{field}' cannot be used in a filter",
-    "field_not_sortable": "Field '{field}' cannot be used to order records",
-    "missing_operator": "The operator is missing",
-    "bad_operator": "Unknown operator '{operator}'; use one of {allowed}",
-    "missing_value": "Operator '{operator}' needs a value",
-    "null_value": "Operator '{operator}' cannot compare with null; use isNull or isNotNull",
-    "unexpected_value": "Operator '{operator}' takes no value",
-    "bad_value": "The value must be a string, number, boolean or null",
-    "bad_list_value": "Operator '{operator}' needs a JSON array or a comma-separated string",
-    "bad_list_item": "A list item must be a string, number or boolean",
-    "empty_list": "Operator '{operator}' needs at least one value",
-    "bad_value_type": "'{value}' is not a valid {type} for field '{field}'",
-    "order_not_list": "orderBy must be a list of {{field, order}} objects",
-    "order_item_not_object": "An orderBy entry must be an object with field and order",
-    "bad_order": "Order must be ASC or DESC, not '{order}'",
-    "duplicate_order_field": "Field '{field}' appears more than once in orderBy",
-    "fields_not_list": "fields must be a comma-separated string or a list of field names",
-    "not_integer": "{name} must be an integer",
-    "page_size_range": "pageSize must be between 1 and {max}",
-    "page_no_range": "pageNo must be 1 or more",
-}
-
-_Area = Literal["filter", "orderBy", "page", "request"]
-_ERRORS: dict[_Area, type[GatewayError]] = {
-    "filter": InvalidFilter,
-    "orderBy": InvalidOrder,
-    "page": InvalidPage,
-    "request": InvalidRequest,
-}
 _CONDITION_KEYS = frozenset({"field", "operator", "value"})
 _ORDER_KEYS = frozenset({"field", "order"})
 _MISSING = object()
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 
 
-class _Problems:
-    def __init__(self, entity: EntityInfo | None) -> None:
-        self.items: list[tuple[_Area, Detail]] = []
-        # Field checks only when the entity lists its fields; `id` is always known.
-        self.entity = entity if entity is not None and entity.fields else None
-
-    def add(self, area: _Area, path: str, key: str, /, **params: Any) -> None:
-        self.items.append((area, Detail(path, MESSAGES[key].format(**params), key, params)))
-
-    def field(self, area: _Area, path: str, name: str) -> FieldInfo | None:
-        """The field's info; records a problem (and returns None) when unknown or unusable."""
-        if self.entity is None:
-            return None
-        info = self.entity.field(name)
-        if info is None:
-            if name != "id":
-                self.add(area, path, "unknown_field", field=name, entity=self.entity.name)
-            return None
-        if area == "filter" and not info.filterable:
-            self.add(area, path, "field_not_filterable", field=name)
-        if area == "orderBy" and not info.sortable:
-            self.add(area, path, "field_not_sortable", field=name)
-        return info
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        area, first = self.items[0]
-        cls = _ERRORS[area]
-        more = len(self.items) - 1
-        msg = f"{first.path}: {first.msg}" + (f" (and {more} more problems)" if more else "")
-        raise cls(
-            msg,
-            params={"path": first.path, "reason": first.msg, "count": len(self.items)},
-            details=[detail for _, detail in self.items],
-        )
-
-
-def _json(text: str, path: str, area: _Area, problems: _Problems) -> Any:
+def _json(text: str, path: str, area: Area, problems: Problems) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError as exc:
@@ -165,7 +84,7 @@ def _is_scalar(value: Any) -> bool:
 
 
 def _check_type(
-    value: Scalar, info: FieldInfo | None, path: str, problems: _Problems
+    value: Scalar, info: FieldInfo | None, path: str, problems: Problems
 ) -> None:
     if info is None or value is None or info.type in ("string", "file", "json"):
         return
@@ -173,17 +92,24 @@ def _check_type(
         coerce(value, info.type)
     except (ValueError, TypeError):
         problems.add(
-            "filter", path, "bad_value_type", value=value, type=info.type, field=info.name
+            "filter", path, "bad_value_type", value=show(value), type=info.type, field=info.name
         )
 
 
-def _condition(raw: Any, path: str, problems: _Problems) -> Condition | None:
+def _long(value: Any, path: str, problems: Problems) -> bool:
+    if isinstance(value, str) and len(value) > problems.limits.value_chars:
+        problems.add("filter", path, "value_too_long", max=problems.limits.value_chars)
+        return True
+    return False
+
+
+def _condition(raw: Any, path: str, problems: Problems) -> Condition | None:
     if not isinstance(raw, dict):
         problems.add("filter", path, "condition_not_object")
         return None
     for key in raw:
         if key not in _CONDITION_KEYS:
-            problems.add("filter", f"{path}.{key}", "unknown_key", key=key)
+            problems.add("filter", f"{path}.{show(key)}", "unknown_key", key=show(key))
     ok = True
     name = raw.get("field", _MISSING)
     info: FieldInfo | None = None
@@ -193,6 +119,8 @@ def _condition(raw: Any, path: str, problems: _Problems) -> Condition | None:
     elif not isinstance(name, str) or not name.strip():
         problems.add("filter", f"{path}.field", "bad_field_name")
         ok = False
+    elif not problems.name_ok("filter", f"{path}.field", name):
+        ok = False
     else:
         info = problems.field("filter", f"{path}.field", name)
     op = raw.get("operator", _MISSING)
@@ -201,8 +129,7 @@ def _condition(raw: Any, path: str, problems: _Problems) -> Condition | None:
         return None
     if not isinstance(op, str) or op not in OPERATORS:
         problems.add(
-            "filter", f"{path}.operator", "bad_operator",
-            operator=op if isinstance(op, str) else orjson.dumps(op).decode(),
+            "filter", f"{path}.operator", "bad_operator", operator=show(op),
             allowed=", ".join(OPERATORS),
         )
         return None
@@ -222,7 +149,11 @@ def _condition(raw: Any, path: str, problems: _Problems) -> Condition | None:
             return None
         op, result = ("isNull" if op == "==" else "isNotNull"), None
     elif op in LIST_OPERATORS:
+        limits = problems.limits
         if isinstance(value, str):
+            if len(value) > limits.list_text_chars:
+                problems.add("filter", vpath, "value_too_long", max=limits.list_text_chars)
+                return None
             items: list[Any] = list(split_list(value))
         elif isinstance(value, list):
             items = value
@@ -232,15 +163,22 @@ def _condition(raw: Any, path: str, problems: _Problems) -> Condition | None:
         if not items:
             problems.add("filter", vpath, "empty_list", operator=op)
             return None
+        if problems.too_many("filter", vpath, items, limits.list_items, "too_many_values",
+                             operator=op):
+            return None
         for k, item in enumerate(items):
             if item is None or not _is_scalar(item):
                 problems.add("filter", f"{vpath}[{k}]", "bad_list_item")
+                ok = False
+            elif _long(item, f"{vpath}[{k}]", problems):
                 ok = False
             else:
                 _check_type(item, info, f"{vpath}[{k}]", problems)
         result = tuple(items)
     elif not _is_scalar(value):
         problems.add("filter", vpath, "bad_value")
+        return None
+    elif _long(value, vpath, problems):
         return None
     else:
         if op not in ("contains", "startsWith", "endsWith"):
@@ -251,7 +189,7 @@ def _condition(raw: Any, path: str, problems: _Problems) -> Condition | None:
     return Condition(cast(str, name), cast(Operator, op), result)
 
 
-def _filter(raw: Any, problems: _Problems) -> Filter:
+def _filter(raw: Any, problems: Problems) -> Filter:
     if raw is None or raw is _MISSING:
         return ()
     if isinstance(raw, str):
@@ -263,6 +201,15 @@ def _filter(raw: Any, problems: _Problems) -> Filter:
     if not isinstance(raw, list):
         problems.add("filter", "filter", "filter_not_list")
         return ()
+    limits = problems.limits
+    if problems.too_deep("filter", "filter", raw) or problems.too_many(
+        "filter", "filter", raw, limits.groups, "too_many_groups"
+    ):
+        return ()
+    total = sum(len(group) for group in raw if isinstance(group, list))
+    if total > limits.total_conditions:
+        problems.add("filter", "filter", "too_many_filter_conditions", max=limits.total_conditions)
+        return ()
     groups: list[Group] = []
     for i, group in enumerate(raw):
         if not isinstance(group, list):
@@ -271,12 +218,15 @@ def _filter(raw: Any, problems: _Problems) -> Filter:
         if not group:
             problems.add("filter", f"filter[{i}]", "empty_group")
             continue
+        if problems.too_many("filter", f"filter[{i}]", group, limits.conditions,
+                             "too_many_conditions"):
+            continue
         conds = [_condition(c, f"filter[{i}][{j}]", problems) for j, c in enumerate(group)]
         groups.append(Group(tuple(c for c in conds if c is not None)))
     return tuple(groups)
 
 
-def _order(raw: Any, problems: _Problems) -> tuple[OrderKey, ...]:
+def _order(raw: Any, problems: Problems) -> tuple[OrderKey, ...]:
     if raw is None or raw is _MISSING:
         return ()
     if isinstance(raw, str):
@@ -288,6 +238,10 @@ def _order(raw: Any, problems: _Problems) -> tuple[OrderKey, ...]:
     if not isinstance(raw, list):
         problems.add("orderBy", "orderBy", "order_not_list")
         return ()
+    if problems.too_deep("orderBy", "orderBy", raw) or problems.too_many(
+        "orderBy", "orderBy", raw, problems.limits.order_keys, "too_many_order_keys"
+    ):
+        return ()
     keys: list[OrderKey] = []
     seen: set[str] = set()
     for i, item in enumerate(raw):
@@ -297,7 +251,7 @@ def _order(raw: Any, problems: _Problems) -> tuple[OrderKey, ...]:
             continue
         for key in item:
             if key not in _ORDER_KEYS:
-                problems.add("orderBy", f"{path}.{key}", "unknown_key", key=key)
+                problems.add("orderBy", f"{path}.{show(key)}", "unknown_key", key=show(key))
         name = item.get("field", _MISSING)
         if name is _MISSING:
             problems.add("orderBy", f"{path}.field", "missing_field")
@@ -305,13 +259,15 @@ def _order(raw: Any, problems: _Problems) -> tuple[OrderKey, ...]:
         if not isinstance(name, str) or not name.strip():
             problems.add("orderBy", f"{path}.field", "bad_field_name")
             continue
+        if not problems.name_ok("orderBy", f"{path}.field", name):
+            continue
         problems.field("orderBy", f"{path}.field", name)
         order = item.get("order")
         descending = False
         if order is not None:
             word = order.upper() if isinstance(order, str) else None
             if word not in ("ASC", "DESC"):
-                problems.add("orderBy", f"{path}.order", "bad_order", order=str(order))
+                problems.add("orderBy", f"{path}.order", "bad_order", order=show(order))
             descending = word == "DESC"
         if name in seen:
             problems.add("orderBy", f"{path}.field", "duplicate_order_field", field=name)
@@ -321,7 +277,7 @@ def _order(raw: Any, problems: _Problems) -> tuple[OrderKey, ...]:
     return tuple(keys)
 
 
-def _fields(raw: Any, problems: _Problems) -> tuple[str, ...] | None:
+def _fields(raw: Any, problems: Problems) -> tuple[str, ...] | None:
     if raw is None or raw is _MISSING:
         return None
     if isinstance(raw, str):
@@ -333,19 +289,25 @@ def _fields(raw: Any, problems: _Problems) -> tuple[str, ...] | None:
         return None
     if not names:
         return None  # "" and [] mean every field, like an absent `fields`
+    if problems.too_deep("request", "fields", names) or problems.too_many(
+        "request", "fields", names, problems.limits.fields, "too_many_fields"
+    ):
+        return None
     out: list[str] = []
     for k, name in enumerate(names):
         if not isinstance(name, str) or not name.strip():
             problems.add("request", f"fields[{k}]", "bad_field_name")
             continue
         name = name.strip()
+        if not problems.name_ok("request", f"fields[{k}]", name):
+            continue
         problems.field("request", f"fields[{k}]", name)
         if name not in out:
             out.append(name)
     return tuple(out)
 
 
-def _int(raw: Any, name: str, lenient: bool, problems: _Problems) -> int | None:
+def _int(raw: Any, name: str, lenient: bool, problems: Problems) -> int | None:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
     if lenient and isinstance(raw, str) and _INTEGER.fullmatch(raw.strip()):
@@ -355,7 +317,7 @@ def _int(raw: Any, name: str, lenient: bool, problems: _Problems) -> int | None:
 
 
 def _page(
-    size_raw: Any, no_raw: Any, max_page_size: int, lenient: bool, problems: _Problems
+    size_raw: Any, no_raw: Any, max_page_size: int, lenient: bool, problems: Problems
 ) -> tuple[int, int]:
     size, number = min(DEFAULT_PAGE_SIZE, max_page_size), 1
     if size_raw is not None and size_raw is not _MISSING and size_raw != "":
@@ -377,7 +339,7 @@ def _page(
 
 def _build(
     raw: Mapping[str, Any], max_page_size: int, entity: EntityInfo | None, lenient: bool,
-    problems: _Problems,
+    problems: Problems,
 ) -> Query:
     filt = _filter(raw.get("filter"), problems)
     order = _order(raw.get("orderBy"), problems)
@@ -390,22 +352,24 @@ def _build(
 
 
 def parse_body(
-    body: Any, *, max_page_size: int, entity: EntityInfo | None = None
+    body: Any, *, max_page_size: int, entity: EntityInfo | None = None,
+    limits: QueryLimits = DEFAULT_LIMITS,
 ) -> Query:
     """The POST ``/query`` body (already JSON-decoded) as a Query; raises InvalidRequest & co."""
-    problems = _Problems(entity)
+    problems = Problems(entity, limits)
     if not isinstance(body, dict):
         problems.add("request", "body", "body_not_object")
         problems.raise_if_any()
     for key in body:
         if key not in BODY_KEYS:
-            problems.add("request", str(key), "unknown_key", key=key)
+            problems.add("request", show(key), "unknown_key", key=show(key))
     return _build(body, max_page_size, entity, False, problems)
 
 
 def parse_params(
-    params: Mapping[str, str], *, max_page_size: int, entity: EntityInfo | None = None
+    params: Mapping[str, str], *, max_page_size: int, entity: EntityInfo | None = None,
+    limits: QueryLimits = DEFAULT_LIMITS,
 ) -> Query:
     """The GET form: ``filter``/``orderBy`` as JSON text, ``fields`` comma-separated, numbers as
     text. Other parameters (``orgId``, ``locale``, routing extras) are left to the caller."""
-    return _build(params, max_page_size, entity, True, _Problems(entity))
+    return _build(params, max_page_size, entity, True, Problems(entity, limits))
