@@ -238,6 +238,63 @@ CATALOG: dict[str, dict[str, str]] = {
         "この API キーはソース '{source}' を使用できません",
         "Esta clave de API no puede usar la fuente '{source}'",
     ),
+    # consumer scopes and rate limit (gateway/http/middleware/consumers.py, limits.py)
+    "entity_not_allowed": _t(
+        "This API key may not use entity '{entity}'", "此 API 密钥无权使用实体 '{entity}'",
+        "この API キーはエンティティ '{entity}' を使用できません",
+        "Esta clave de API no puede usar la entidad '{entity}'",
+    ),
+    "operation_not_allowed": _t(
+        "This API key may not perform '{operation}' operations (it may: {allowed})",
+        "此 API 密钥无权执行 '{operation}' 操作（允许：{allowed}）",
+        "この API キーは '{operation}' 操作を実行できません（許可: {allowed}）",
+        "Esta clave de API no puede realizar operaciones '{operation}' (puede: {allowed})",
+    ),
+    "consumer_rate_limited": _t(
+        "Rate limit of {consumer} exceeded; retry in {seconds} s",
+        "{consumer} 已超出速率限制，请在 {seconds} 秒后重试",
+        "{consumer} のレート制限を超えました。{seconds} 秒後に再試行してください",
+        "Se superó el límite de solicitudes de {consumer}; reintente en {seconds} s",
+    ),
+    "state_unavailable": _t(
+        "The gateway's state store is unavailable", "网关的状态存储不可用",
+        "ゲートウェイの状態ストアを利用できません",
+        "El almacén de estado del gateway no está disponible",
+    ),
+    # Idempotency-Key (gateway/http/middleware/idempotency.py)
+    "idempotency_key_repeated": _t(
+        "The Idempotency-Key header is given more than once", "Idempotency-Key 头重复出现",
+        "Idempotency-Key ヘッダーが複数回指定されています",
+        "La cabecera Idempotency-Key aparece más de una vez",
+    ),
+    "idempotency_key_empty": _t(
+        "The Idempotency-Key header is empty", "Idempotency-Key 头为空",
+        "Idempotency-Key ヘッダーが空です", "La cabecera Idempotency-Key está vacía",
+    ),
+    "idempotency_key_too_long": _t(
+        "The Idempotency-Key header is longer than {max} characters",
+        "Idempotency-Key 头超过 {max} 个字符",
+        "Idempotency-Key ヘッダーが {max} 文字を超えています",
+        "La cabecera Idempotency-Key tiene más de {max} caracteres",
+    ),
+    "idempotency_key_invalid": _t(
+        "The Idempotency-Key header must be printable ASCII",
+        "Idempotency-Key 头必须是可打印的 ASCII 字符",
+        "Idempotency-Key ヘッダーは印字可能な ASCII 文字である必要があります",
+        "La cabecera Idempotency-Key debe ser ASCII imprimible",
+    ),
+    "idempotency_key_mismatch": _t(
+        "This Idempotency-Key was already used with a different request; use a new key",
+        "此 Idempotency-Key 已用于另一个不同的请求，请使用新的键",
+        "この Idempotency-Key は別のリクエストで使用済みです。新しいキーを使用してください",
+        "Esta Idempotency-Key ya se usó con otra solicitud; use una clave nueva",
+    ),
+    "idempotency_key_in_progress": _t(
+        "A request with this Idempotency-Key is still being processed; retry shortly",
+        "使用此 Idempotency-Key 的请求仍在处理中，请稍后重试",
+        "この Idempotency-Key のリクエストはまだ処理中です。しばらくしてから再試行してください",
+        "Una solicitud con esta Idempotency-Key aún se está procesando; reintente en breve",
+    ),
     "unknown_locale": _t(
         "Unknown locale '{locale}'; use one of {locales}",
         "未知的语言区域 '{locale}'，可用值：{locales}",

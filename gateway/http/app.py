@@ -1,4 +1,5 @@
-"""create_app(config) → the aiohttp application: routes, middlewares, and the sources it owns."""
+"""create_app(config) → the aiohttp application: routes, middlewares, and the resources it owns
+(the state store, the sources)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,19 @@ from aiohttp import web
 
 from gateway import __version__
 from gateway.http.envelope import dumps
-from gateway.http.keys import CONFIG, CONSUMERS, METRICS, OPENAPI, REDACTOR, SOURCES
+from gateway.http.keys import CONFIG, CONSUMERS, METRICS, OPENAPI, REDACTOR, SOURCES, STORE
 from gateway.http.middleware.consumers import KeyRing, consumers_middleware
 from gateway.http.middleware.context import add_request_id_header, context_middleware
 from gateway.http.middleware.errors import errors_middleware
-from gateway.http.middleware.limits import limits_middleware
+from gateway.http.middleware.idempotency import idempotency_middleware
+from gateway.http.middleware.limits import add_limit_headers, limits_middleware
 from gateway.http.routes import ROUTES
 from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import Metrics
 from gateway.observability.openapi import build_openapi
 from gateway.observability.redact import Redactor
 from gateway.sources import Sources
+from gateway.state import open_store
 
 if TYPE_CHECKING:
     from gateway.config.model import GatewayConfig
@@ -27,8 +30,22 @@ if TYPE_CHECKING:
 __all__ = ["create_app"]
 
 # Outermost first: the context sees every answer (errors included) for its access line and
-# metrics; errors renders whatever the auth, limits and handlers raise.
-MIDDLEWARES = (context_middleware, errors_middleware, consumers_middleware, limits_middleware)
+# metrics; errors renders whatever the auth, limits and handlers raise; the consumer is known
+# (and its scopes checked) before its rate limit is taken; a refused call never reserves an
+# idempotency key, and a replay costs a token like any call.
+MIDDLEWARES = (
+    context_middleware,
+    errors_middleware,
+    consumers_middleware,
+    limits_middleware,
+    idempotency_middleware,
+)
+
+
+async def _state_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[STORE] = open_store(app[CONFIG].state)
+    yield
+    await app[STORE].aclose()
 
 
 async def _sources_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -61,5 +78,7 @@ def create_app(
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler, name=route.name)
     app.on_response_prepare.append(add_request_id_header)
+    app.on_response_prepare.append(add_limit_headers)
+    app.cleanup_ctx.append(_state_ctx)
     app.cleanup_ctx.append(_sources_ctx)
     return app

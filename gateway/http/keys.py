@@ -1,7 +1,9 @@
-"""The typed keys of the app (config, sources, metrics, redactor) and of each request's state."""
+"""The typed keys of the app (config, sources, metrics, redactor, state store) and of each
+request's state."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -11,11 +13,13 @@ from gateway.i18n import DEFAULT_LOCALE
 from gateway.observability.metrics import Metrics
 from gateway.observability.redact import Redactor
 from gateway.sources import Sources
+from gateway.state import StateStore
 
 if TYPE_CHECKING:
     from gateway.config.model import Consumer, GatewayConfig
 
 __all__ = [
+    "BULK_ENTRY",
     "CONFIG",
     "CONSUMERS",
     "METRICS",
@@ -23,6 +27,7 @@ __all__ = [
     "REDACTOR",
     "SOURCES",
     "STATE",
+    "STORE",
     "RequestState",
     "state",
 ]
@@ -33,6 +38,11 @@ METRICS = web.AppKey("metrics", Metrics)
 REDACTOR = web.AppKey("redactor", Redactor)
 CONSUMERS: web.AppKey[Any] = web.AppKey("consumers")  # middleware.consumers.KeyRing
 OPENAPI = web.AppKey("openapi", bytes)  # the rendered /openapi.json, built once
+STORE: web.AppKey[StateStore] = web.AppKey("state_store")  # idempotency records, rate buckets
+
+# True while a bulk call's entries run: the bulk call's own rate-limit take and Idempotency-Key
+# cover them, so the limits and idempotency middlewares let entries through untouched.
+BULK_ENTRY: ContextVar[bool] = ContextVar("gateway_bulk_entry", default=False)
 
 
 @dataclass
@@ -45,6 +55,8 @@ class RequestState:
     consumer: Consumer | None = None
     org: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Headers every answer to this request carries, errors included (RateLimit-*).
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 STATE = web.RequestKey("recordgate_state", RequestState)

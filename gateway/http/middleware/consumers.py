@@ -1,4 +1,10 @@
-"""Who is calling: Bearer API key → Consumer (constant-time), then the org and source checks."""
+"""Who is calling: Bearer API key → Consumer (constant-time), then its org and scope checks.
+
+Scopes (``consumers[].scopes``) are checked for every /v1 call, and so for every bulk entry,
+which runs through this middleware like a call sent alone: source, then ``source/entity``, then
+the operation the route performs (:data:`ROUTE_OPERATIONS`). A refusal is 403 ``forbidden``
+naming what is missing.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +22,33 @@ from gateway.http.keys import CONSUMERS, state
 from gateway.i18n import LOCALES
 
 if TYPE_CHECKING:
-    from gateway.config.model import Consumer
+    from gateway.config.model import Consumer, Operation
 
-__all__ = ["KeyRing", "consumers_middleware", "is_public"]
+__all__ = ["ROUTE_OPERATIONS", "KeyRing", "consumers_middleware", "is_public", "operation_of"]
 
 API_PREFIX = "/v1"
+
+# Route name (gateway/http/routes.py) → the operation a scope must allow. Queries are reads
+# whatever their method; file uploads are writes. A route missing here needs no operation.
+ROUTE_OPERATIONS: dict[str, Operation] = {
+    "records.query": "read",
+    "records.query_get": "read",
+    "records.get": "read",
+    "files.get": "read",
+    "sources.list": "read",
+    "sources.entities": "read",
+    "records.create": "write",
+    "records.update": "write",
+    "records.put": "write",
+    "files.put": "write",
+    "records.delete": "delete",
+    "files.delete": "delete",
+    "bulk.run": "bulk",
+}
+
+
+def operation_of(request: web.Request) -> Operation | None:
+    return ROUTE_OPERATIONS.get(request.match_info.route.name or "")
 
 
 def is_public(path: str) -> bool:
@@ -92,8 +120,25 @@ async def consumers_middleware(request: web.Request, handler: Handler) -> web.St
                         params={"org": org})
     st.org = org
     structlog.contextvars.bind_contextvars(org=org)
-    source = request.match_info.get("source")
-    if source is not None and not consumer.allows_source(source):
-        raise Forbidden(f"This API key may not use source '{source}'", key="source_not_allowed",
-                        params={"source": source})
+    _check_scopes(request, consumer)
     return await handler(request)
+
+
+def _check_scopes(request: web.Request, consumer: Consumer) -> None:
+    source = request.match_info.get("source")
+    if source is not None:
+        if not consumer.allows_source(source):
+            raise Forbidden(f"This API key may not use source '{source}'",
+                            key="source_not_allowed", params={"source": source})
+        entity = request.match_info.get("entity")
+        if entity is not None and not consumer.allows_entity(source, entity):
+            name = f"{source}/{entity}"
+            raise Forbidden(f"This API key may not use entity '{name}'",
+                            key="entity_not_allowed", params={"entity": name})
+    operation = operation_of(request)
+    if operation is not None and not consumer.allows_operation(operation):
+        allowed = ", ".join(consumer.scopes.operations or ()) or "none"
+        raise Forbidden(
+            f"This API key may not perform '{operation}' operations (it may: {allowed})",
+            key="operation_not_allowed", params={"operation": operation, "allowed": allowed},
+        )

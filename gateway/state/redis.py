@@ -1,0 +1,116 @@
+"""Redis state store (redis.asyncio) for several replicas: NX sets, counters, Lua token buckets."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from gateway.state.base import BucketGrant, StateUnavailable, bucket_math
+
+__all__ = ["RedisStore"]
+
+T = TypeVar("T")
+
+# One round trip, atomic on the server: refill by the time elapsed (Redis's own clock, so
+# replicas with skewed clocks agree), take if enough, store, expire when it would be full again.
+# Token counts go back as strings: Redis turns Lua numbers into integers.
+TAKE_SCRIPT = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local held = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(held[1])
+local at = tonumber(held[2])
+if tokens == nil or at == nil then
+  tokens = burst
+else
+  tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+end
+local allowed = 0
+if tokens >= cost then
+  tokens = tokens - cost
+  allowed = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate * 1000) + 1000)
+return {allowed, tostring(tokens)}
+"""
+
+
+def _ms(ttl: float) -> int:
+    return max(1, round(ttl * 1000))
+
+
+class RedisStore:
+    """State shared by every replica using the same Redis and prefix. Connection problems
+    become :class:`StateUnavailable` (503) rather than a bug; the callers decide whether to fail
+    open (rate limits) or closed (idempotency)."""
+
+    def __init__(self, url: str, *, prefix: str = "recordgate:", timeout: float = 2.0) -> None:
+        self._prefix = prefix
+        self._client: Any = aioredis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout,
+            health_check_interval=30,
+        )
+        self._take = self._client.register_script(TAKE_SCRIPT)
+
+    async def _call(self, op: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await op()
+        except (RedisError, OSError) as exc:
+            # The exception's text names host and port at most; the URL (and its password)
+            # is never part of it, and it is not passed on to the caller.
+            raise StateUnavailable(
+                "The gateway's state store is unavailable", key="state_unavailable",
+                retry_after=1.0, params={"reason": type(exc).__name__},
+            ) from None
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._call(lambda: self._client.get(self._prefix + key))
+        return value if isinstance(value, bytes) else None
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        await self._call(lambda: self._client.set(self._prefix + key, value, px=_ms(ttl)))
+
+    async def set_if_absent(self, key: str, value: bytes, ttl: float) -> bool:
+        done = await self._call(
+            lambda: self._client.set(self._prefix + key, value, px=_ms(ttl), nx=True)
+        )
+        return bool(done)
+
+    async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        full = self._prefix + key
+
+        async def run() -> int:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.incrby(full, amount)
+                if ttl is not None:
+                    pipe.pexpire(full, _ms(ttl), nx=True)  # only when created (Redis ≥ 7)
+                result = await pipe.execute()
+            return int(result[0])
+
+        return await self._call(run)
+
+    async def delete(self, key: str) -> None:
+        await self._call(lambda: self._client.delete(self._prefix + key))
+
+    async def take(self, key: str, rate: float, burst: int, cost: int = 1) -> BucketGrant:
+        allowed, tokens = await self._call(
+            lambda: self._take(keys=[self._prefix + key], args=[rate, burst, cost])
+        )
+        return bucket_math(float(tokens), rate, burst, cost, bool(int(allowed)))
+
+    async def ping(self) -> bool:
+        """Whether Redis answers (for readiness checks and tests)."""
+        try:
+            return bool(await self._client.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
