@@ -9,11 +9,12 @@ the backend calls it.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["HARNESSES", "Harness", "Roles"]
+__all__ = ["HARNESSES", "EmulatorHarness", "Harness", "Roles"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,56 @@ class Harness(Protocol):
         ...
     @property
     def emulator(self) -> Any: ...
+
+
+class EmulatorHarness:
+    """What every harness does the same way: start its emulator on a test server, build the
+    source config on it (with ``per_call`` and overrides), read the emulator's records.
+
+    A subclass names its emulator (``make_emulator``), its source config (``base_source``), its
+    token path, and whatever differs (``records`` for a backend whose key is not ``id``)."""
+
+    type: str
+    roles: Roles
+    token_path: str
+    per_call_key = "maxPerCall"
+
+    def __init__(self) -> None:
+        self._emu: Any = None
+        self._server: Any = None
+
+    @property
+    def emulator(self) -> Any:
+        return self._emu
+
+    def make_emulator(self, **kw: Any) -> Any:
+        raise NotImplementedError
+
+    def base_source(self, url: Callable[[str], str]) -> dict[str, Any]:
+        """The source config, given a function from an emulator path to its URL."""
+        raise NotImplementedError
+
+    async def start(self, server_factory: Any, **emulator_kw: Any) -> None:
+        self._emu = self.make_emulator(**emulator_kw)
+        self._server = await server_factory(self._emu.app)
+
+    def source(self, *, per_call: int | None = None, **extra: Any) -> dict[str, Any]:
+        assert self._server is not None, "start() the harness first"
+        cfg = {"type": self.type, "timeout": 5, "retries": 2,
+               **self.base_source(lambda path: str(self._server.make_url(path)))}
+        if per_call is not None:
+            cfg[self.per_call_key] = per_call
+        return {**cfg, **extra}
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._emu.store.all(self.roles.entity)]
+
+    def token_calls(self) -> int:
+        return int(self._emu.calls("POST", self.token_path))
+
+    @staticmethod
+    def id_key(record_id: str) -> Any:
+        return record_id
 
 
 def _discover() -> dict[str, type[Harness]]:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from aiohttp.test_utils import TestServer
-
-from tests.contract.backends import Roles
+from tests.contract.backends import EmulatorHarness, Roles
 
 __all__ = ["HARNESS"]
 
 _API = "/acme/DefaultTenant/datafabric_/api"
 
 
-class DataServiceHarness:
+class DataServiceHarness(EmulatorHarness):
     type = "dataservice"
     roles = Roles(
         entity="Athletes",
@@ -39,43 +38,23 @@ class DataServiceHarness:
         raw = uuid.UUID(record_id).bytes_le
         return (raw[10:16], raw[8:10], raw[6:8], raw[4:6], raw[0:4])
 
-    def __init__(self) -> None:
-        self._emu: Any = None
-        self._server: TestServer | None = None
+    token_path = "/identity_/connect/token"
 
-    @property
-    def emulator(self) -> Any:
-        return self._emu
-
-    async def start(self, server_factory: Any, **emulator_kw: Any) -> None:
+    def make_emulator(self, **kw: Any) -> Any:
         from connectors.dataservice.emulator import DataServiceEmulator
 
-        self._emu = DataServiceEmulator(**emulator_kw)
-        self._server = await server_factory(self._emu.app)
+        return DataServiceEmulator(**kw)
 
-    def source(self, *, per_call: int | None = None, **extra: Any) -> dict[str, Any]:
-        assert self._server is not None
-        cfg: dict[str, Any] = {
-            "type": "dataservice",
-            "baseUrl": str(self._server.make_url("/acme/DefaultTenant")),
-            "timeout": 5,
-            "retries": 2,
-            "auth": {"tokenUrl": str(self._server.make_url("/identity_/connect/token")),
-                     "clientId": "recordgate", "clientSecret": "recordgate-secret",
-                     "scope": "DataService.Data.Read DataService.Data.Write "
-                              "DataService.Schema.Read"},
-        }
-        if per_call is not None:
-            cfg["maxPerCall"] = per_call
-        cfg.update(extra)
-        return cfg
+    def base_source(self, url: Callable[[str], str]) -> dict[str, Any]:
+        return {"baseUrl": url("/acme/DefaultTenant"),
+                "auth": {"tokenUrl": url("/identity_/connect/token"),
+                         "clientId": "recordgate", "clientSecret": "recordgate-secret",
+                         "scope": "DataService.Data.Read DataService.Data.Write "
+                                  "DataService.Schema.Read"}}
 
     def records(self) -> list[dict[str, Any]]:
         return [{"id": r["Id"], **{k: v for k, v in r.items() if k != "Id"}}
                 for r in self._emu.store.all(self.roles.entity)]
-
-    def token_calls(self) -> int:
-        return int(self._emu.calls("POST", "/identity_/connect/token"))
 
     def list_call_sizes(self) -> list[int]:
         path = f"{_API}/EntityService/{self.roles.entity}/query"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from aiohttp.test_utils import TestServer
-
-from tests.contract.backends import Roles
+from tests.contract.backends import EmulatorHarness, Roles
 
 __all__ = ["HARNESS", "entities_config"]
 
@@ -32,7 +31,7 @@ def entities_config() -> dict[str, Any]:
     return out
 
 
-class SlingrHarness:
+class SlingrHarness(EmulatorHarness):
     type = "slingr"
     roles = Roles(
         entity="companies",
@@ -48,45 +47,17 @@ class SlingrHarness:
     refused_auth = {"password": "wrong-password"}
     types = {"name": "string", "type": "string", "numberOfEmployees": "integer", "id": "string"}
 
-    @staticmethod
-    def id_key(record_id: str) -> str:
-        return record_id
+    token_path = f"{BASE}/auth/login"
 
-    def __init__(self) -> None:
-        self._emu: Any = None
-        self._server: TestServer | None = None
-
-    @property
-    def emulator(self) -> Any:
-        return self._emu
-
-    async def start(self, server_factory: Any, **emulator_kw: Any) -> None:
+    def make_emulator(self, **kw: Any) -> Any:
         from connectors.slingr.emulator import SlingrEmulator
 
-        kw = {"users": {"admin@example.com": "admin"}, "seed": 42, **emulator_kw}
-        self._emu = SlingrEmulator(**kw)
-        self._server = await server_factory(self._emu.app)
+        return SlingrEmulator(**{"users": {"admin@example.com": "admin"}, "seed": 42, **kw})
 
-    def source(self, *, per_call: int | None = None, **extra: Any) -> dict[str, Any]:
-        assert self._server is not None
-        cfg: dict[str, Any] = {
-            "type": "slingr",
-            "baseUrl": str(self._server.make_url(BASE)),
-            "timeout": 5,
-            "retries": 2,
-            "auth": {"email": "admin@example.com", "password": "admin"},
-            "entities": entities_config(),
-        }
-        if per_call is not None:
-            cfg["maxPerCall"] = per_call
-        cfg.update(extra)
-        return cfg
-
-    def records(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._emu.store.all(self.roles.entity)]
-
-    def token_calls(self) -> int:
-        return int(self._emu.calls("POST", "/auth/login"))
+    def base_source(self, url: Callable[[str], str]) -> dict[str, Any]:
+        return {"baseUrl": url(BASE),
+                "auth": {"email": "admin@example.com", "password": "admin"},
+                "entities": entities_config()}
 
     def list_call_sizes(self) -> list[int]:
         path = f"{BASE}/data/{self.roles.entity}"

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from aiohttp.test_utils import TestServer
-
-from tests.contract.backends import Roles
+from tests.contract.backends import EmulatorHarness, Roles
 
 __all__ = ["HARNESS"]
 
 
-class SugarHarness:
+class SugarHarness(EmulatorHarness):
     type = "sugarcrm"
     roles = Roles(
         entity="Accounts",
@@ -27,44 +26,17 @@ class SugarHarness:
     refused_auth = {"password": "wrong-password"}
     types = {"name": "string", "industry": "string", "date_entered": "datetime", "id": "string"}
 
-    @staticmethod
-    def id_key(record_id: str) -> str:
-        return record_id
+    token_path = "/rest/v10/oauth2/token"
 
-    def __init__(self) -> None:
-        self._emu: Any = None
-        self._server: TestServer | None = None
-
-    @property
-    def emulator(self) -> Any:
-        return self._emu
-
-    async def start(self, server_factory: Any, **emulator_kw: Any) -> None:
+    def make_emulator(self, **kw: Any) -> Any:
         from connectors.sugarcrm.emulator import SugarEmulator
 
-        self._emu = SugarEmulator(**emulator_kw)
-        self._server = await server_factory(self._emu.app)
+        return SugarEmulator(**kw)
 
-    def source(self, *, per_call: int | None = None, **extra: Any) -> dict[str, Any]:
-        assert self._server is not None
-        cfg: dict[str, Any] = {
-            "type": "sugarcrm",
-            "baseUrl": str(self._server.make_url("/rest/v10")),
-            "timeout": 5,
-            "retries": 2,
-            "auth": {"username": "admin", "password": "admin", "clientId": "sugar",
-                     "platform": "base"},
-        }
-        if per_call is not None:
-            cfg["maxPerCall"] = per_call
-        cfg.update(extra)
-        return cfg
-
-    def records(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._emu.store.all(self.roles.entity)]
-
-    def token_calls(self) -> int:
-        return int(self._emu.calls("POST", "/rest/v10/oauth2/token"))
+    def base_source(self, url: Callable[[str], str]) -> dict[str, Any]:
+        return {"baseUrl": url("/rest/v10"),
+                "auth": {"username": "admin", "password": "admin", "clientId": "sugar",
+                         "platform": "base"}}
 
     def list_call_sizes(self) -> list[int]:
         path = f"/rest/v10/{self.roles.entity}/filter"
