@@ -99,6 +99,9 @@ class ServerConfig(StrictModel):
         description="records the gateway may walk to finish a query exactly (residual filters)",
     )
     readyTimeout: float = Field(5.0, gt=0, description="seconds /readyz waits for each backend")
+    requestTimeout: float = Field(
+        60.0, gt=0, description="seconds one consumer request may take in all, retries included"
+    )
     logLevel: Literal["debug", "info", "warning", "error"] = "info"
     rateLimit: RateLimit | None = Field(
         None, description="default rate limit of every consumer without its own"
