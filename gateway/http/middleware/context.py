@@ -10,8 +10,9 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from gateway.http.keys import METRICS, STATE, RequestState
+from gateway.http.keys import CONFIG, METRICS, STATE, RequestState
 from gateway.i18n import UnknownLocale, parse_locale
+from gateway.upstream import deadline
 from gateway.upstream.context import CALL_STATS, CallStats
 
 __all__ = ["REQUEST_ID_HEADER", "add_request_id_header", "context_middleware", "route_label"]
@@ -52,6 +53,7 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
     structlog.contextvars.bind_contextvars(request_id=st.request_id)
     stats = CallStats()
     token = CALL_STATS.set(stats)
+    deadline_token = deadline.start(request.app[CONFIG].server.requestTimeout)
     started = time.perf_counter()
     status = CLIENT_CLOSED
     try:
@@ -60,6 +62,7 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
         return resp
     finally:
         CALL_STATS.reset(token)
+        deadline.end(deadline_token)
         elapsed = time.perf_counter() - started
         route = route_label(request)
         request.app[METRICS].request(route, request.method, status, elapsed)
