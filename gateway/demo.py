@@ -12,6 +12,7 @@ from aiohttp import web
 
 from gateway.config.load import build_config, parse_yaml
 from gateway.config.model import GatewayConfig
+from gateway.http.protocol import HANDLER_ARGS
 from gateway.registry import connector_types
 
 __all__ = ["DEMO_KEY", "DEMO_ORG", "DEMO_YAML", "DemoHandle", "demo_config_text", "start_demo"]
@@ -138,8 +139,9 @@ class DemoHandle:
 
 
 async def _start(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
-    # The gateway writes its own access line; aiohttp's would duplicate it.
-    runner = web.AppRunner(app, access_log=None)
+    # The gateway writes its own access line; aiohttp's would duplicate it. The emulators get
+    # the gateway's parser bounds too: harmless for them, and one less difference to explain.
+    runner = web.AppRunner(app, access_log=None, **HANDLER_ARGS)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

@@ -12,10 +12,12 @@ from gateway.errors import Detail, InvalidRequest
 from gateway.http.envelope import ok, page
 from gateway.http.keys import CONFIG, SOURCES, state
 from gateway.query.execute import project, run_query
+from gateway.query.limits import nesting_depth
 from gateway.query.parse import parse_body, parse_params
 from gateway.sources import Source
 
 __all__ = [
+    "MAX_BODY_DEPTH",
     "create_record",
     "delete_record",
     "get_record",
@@ -28,6 +30,7 @@ __all__ = [
 # Parameters every /v1 call may carry; they are the middlewares' business, not the parser's.
 ENVELOPE_PARAMS = frozenset({"orgId", "locale"})
 GET_ONE_PARAMS = frozenset({"fields"})
+MAX_BODY_DEPTH = 64  # JSON nesting in a request body
 
 
 def _bad(path: str, msg_key: str, msg: str, **params: Any) -> InvalidRequest:
@@ -45,6 +48,11 @@ async def read_object(request: web.Request) -> dict[str, Any]:
         raise _bad("body", "bad_json", f"Not valid JSON: {exc}", error=str(exc)) from None
     if not isinstance(body, dict):
         raise _bad("body", "body_not_object", "The request body must be a JSON object")
+    if nesting_depth(body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH:
+        # orjson reads 1024 levels but writes only 255: a record nested that deep would fail
+        # on its way to the backend, as a 500. No record or bulk body needs this many.
+        raise _bad("body", "too_deep", f"Lists and objects nest deeper than {MAX_BODY_DEPTH} "
+                   "levels", max=MAX_BODY_DEPTH)
     return body
 
 
