@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["Metrics"]
 
@@ -43,6 +43,23 @@ class Metrics:
         self.token_fetches = Counter(
             "gateway_backend_token_fetches_total", "Backend logins and token refreshes",
             ["source", "kind", "outcome"], registry=self.registry,
+        )
+        self.breaker_state = Gauge(
+            "gateway_breaker_state", "Circuit breaker per source: 0 closed, 1 half-open, 2 open",
+            ["source"], registry=self.registry,
+        )
+        self.breaker_opened = Counter(
+            "gateway_breaker_opened_total", "Times a source's circuit breaker opened",
+            ["source"], registry=self.registry,
+        )
+        self.bulkhead_in_flight = Gauge(
+            "gateway_bulkhead_in_flight", "Backend calls in flight per source (bulkhead slots)",
+            ["source"], registry=self.registry,
+        )
+        self.bulkhead_rejected = Counter(
+            "gateway_bulkhead_rejected_total",
+            "Calls refused with 503 because a source's bulkhead stayed full",
+            ["source"], registry=self.registry,
         )
         self._children: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gateway.observability.metrics import Metrics
 from gateway.observability.redact import Redactor
+
+if TYPE_CHECKING:
+    from gateway.upstream.breaker import Breaker
+    from gateway.upstream.bulkhead import Bulkhead
 
 __all__ = ["CALL_STATS", "CallStats", "UpstreamContext", "record_call"]
 
@@ -19,6 +24,10 @@ class UpstreamContext:
     retries: int  # extra attempts, only for calls that are safe to repeat
     metrics: Metrics = field(default_factory=Metrics)
     redactor: Redactor = field(default_factory=Redactor)
+    # Shared by every org's connector of the source (one per source, built in gateway/sources.py);
+    # None: no breaker / no bound, as for a connector built alone.
+    breaker: Breaker | None = None
+    bulkhead: Bulkhead | None = None
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""What may be repeated (never sent, or a read), backoff with full jitter, Retry-After."""
+"""What may be repeated (never sent, or a read), full-jitter backoff, Retry-After ≤ deadline."""
 
 from __future__ import annotations
 
@@ -7,12 +7,17 @@ import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-from gateway.errors import BackendFailure
+from gateway.errors import BackendFailure, GatewayError
+from gateway.upstream import deadline
 
-__all__ = ["RetryPolicy", "parse_retry_after"]
+__all__ = ["RETRY_STATUSES", "RetryPolicy", "parse_retry_after"]
 
-# A read may be repeated after these answers; 501 means "never going to work".
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504}) | frozenset(range(505, 600))
+# A read may be repeated after these answers: the issue's 429, 502, 503, 504, and 500, because
+# the backends we front answer 500 for passing trouble too (a SugarCRM database deadlock, a Data
+# Service SQL timeout) and a read costs nothing to repeat; the breaker sees a 500 that does not
+# pass. The rest of 5xx (501 not implemented, 505 version, 507 storage, 508 loop, 511 proxy
+# login) do not change by asking again.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -55,7 +60,7 @@ class RetryPolicy:
         return safe
 
     def may_retry_status(self, status: int, *, safe: bool) -> bool:
-        return safe and status in _RETRY_STATUSES
+        return safe and status in RETRY_STATUSES
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float | None:
         """Seconds before attempt ``attempt + 1`` (attempt counts from 0); None: do not retry."""
@@ -63,3 +68,18 @@ class RetryPolicy:
             return retry_after if retry_after <= self.retry_after_cap else None
         # Full jitter (AWS architecture blog): spreads many clients' retries apart.
         return random.uniform(0.0, min(self.cap, self.base * (2**attempt)))
+
+    def pause(self, attempt: int, retry_after: float | None, err: GatewayError) -> float:
+        """Seconds to wait before repeating a call that failed with ``err``; raises ``err``
+        when the wait does not fit in the request's deadline (or exceeds the cap).
+
+        A backend's ``Retry-After`` we cannot wait out goes to the consumer at once, so it can
+        wait on its own terms (429 or 503 with that ``Retry-After``) instead of timing out on us.
+        """
+        wait = self.delay(attempt, retry_after)
+        left = deadline.remaining()
+        if wait is None or (left is not None and wait >= left):
+            if retry_after is not None and err.retry_after is None:
+                err.retry_after = retry_after
+            raise err
+        return wait

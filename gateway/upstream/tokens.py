@@ -1,8 +1,13 @@
-"""TokenCache: single-flight acquire/renew of one credential's token, expiry skew, renew on 401."""
+"""TokenCache: single-flight acquire/renew of one credential's token, expiry skew, renew on 401.
+
+A failed renewal is ``backend_auth_failed`` (or the backend failure that stopped it) for its
+waiters, never a loop: a refused refresh falls back to one login, a refused login ends it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -10,6 +15,7 @@ from typing import Protocol
 
 from gateway.errors import BackendAuthFailed
 from gateway.upstream.context import UpstreamContext
+from gateway.upstream.deadline import DEADLINE
 
 __all__ = ["Token", "TokenCache", "TokenSource"]
 
@@ -39,9 +45,12 @@ class TokenSource(Protocol):
 class TokenCache:
     """One credential's current token, renewed by at most one task at a time.
 
-    Callers that find the token stale or refused wait on one lock; the first renews, the rest
-    see that the token changed while they waited and reuse it, so N concurrent calls with an
-    expired token cost one token call.
+    Callers that find the token stale or refused join the one renewal in flight (or start it);
+    the rest see that the token changed and reuse it, so N concurrent calls with an expired
+    token cost one token call. The renewal runs as a task of its own, outside any caller's
+    deadline: a caller that gives up (its deadline, its client gone) stops waiting, but the
+    renewal goes on and stores its token, since a rotating backend has already spent the old
+    refresh token, and no second renewal can start beside it.
     """
 
     def __init__(
@@ -57,7 +66,7 @@ class TokenCache:
         self._skew = skew
         self._clock = clock
         self._token: Token | None = None
-        self._lock = asyncio.Lock()
+        self._renewing: asyncio.Task[Token] | None = None
 
     @property
     def current(self) -> Token | None:
@@ -70,31 +79,52 @@ class TokenCache:
         margin = min(self._skew, token.lifetime * 0.1)
         return self._clock() < token.expires_at - margin
 
+    def fresh(self) -> Token | None:
+        """The current token when it is good for a while yet, without waiting for anything."""
+        token = self._token
+        return token if self._fresh(token) else None
+
     async def get(self) -> Token:
         """A token valid for a while yet, renewing (once for all waiters) when needed."""
         token = self._token
         if self._fresh(token):
             assert token is not None
             return token
-        async with self._lock:
-            if self._fresh(self._token):  # someone renewed while we waited
-                assert self._token is not None
-                return self._token
-            self._token = await self._renew(self._token)
-            return self._token
+        return await self._join()
 
     async def invalidate(self, failed: Token) -> Token:
         """The backend refused ``failed``: renew unless another task already did."""
-        async with self._lock:
-            if self._token is not None and self._token is not failed:
-                return self._token
-            self._token = await self._renew(failed)
+        if self._token is not None and self._token is not failed:
             return self._token
+        return await self._join()
 
     def clear(self) -> Token | None:
         """Forget the token (on close); returns it so the caller may revoke it."""
+        if self._renewing is not None:
+            self._renewing.cancel()
         token, self._token = self._token, None
         return token
+
+    async def _join(self) -> Token:
+        task = self._renewing
+        if task is None:
+            # No await between the check and the start: two callers cannot both start one.
+            context = contextvars.copy_context()
+            context.run(DEADLINE.set, None)
+            task = asyncio.create_task(self._store(), context=context)
+            task.add_done_callback(_retrieve)
+            self._renewing = task
+        return await asyncio.shield(task)
+
+    async def _store(self) -> Token:
+        """Renew and store the token before anyone can use it (a rotated refresh token is
+        kept even when every caller has gone)."""
+        try:
+            self._token = await self._renew(self._token)
+            return self._token
+        finally:
+            if self._renewing is asyncio.current_task():
+                self._renewing = None
 
     async def _renew(self, old: Token | None) -> Token:
         if old is not None and old.refresh:
@@ -121,3 +151,9 @@ class TokenCache:
             raise
         counter.labels(self._ctx.source, kind, "ok").inc()
         return token
+
+
+def _retrieve(task: asyncio.Task[Token]) -> None:
+    """Mark a renewal's failure as seen: its waiters may all have gone before it ended."""
+    if not task.cancelled():
+        task.exception()

@@ -120,6 +120,6 @@ async def test_unreachable_backend_is_retried_even_for_writes_then_fails_unsent(
     ("https://h/a", "/a"), ("http://h", "/"), ("/x/y?z=1", "/x/y"),
 ])
 def test_logged_path_never_carries_the_query(url: str, path: str) -> None:
-    from gateway.upstream.client import _path
+    from gateway.upstream.calls import _path
 
     assert _path(url) == path
