@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -18,6 +19,8 @@ from gateway.config.base import SourceBase
 from gateway.errors import BackendFailure, GatewayError, NotFound
 from gateway.observability.metrics import Metrics
 from gateway.observability.redact import Redactor
+from gateway.upstream.breaker import Breaker
+from gateway.upstream.bulkhead import Bulkhead
 from gateway.upstream.context import UpstreamContext
 from gateway.upstream.session import open_session
 
@@ -44,7 +47,9 @@ CONNECTOR_HOOK: ContextVar[Callable[[Source, Connector], Connector] | None] = Co
 @dataclass(frozen=True)
 class Readiness:
     ready: bool
-    sources: dict[str, dict[str, str]]  # name -> {"status": "ok"|"down", "reason"?: text}
+    # name -> {"status": "ok"|"down"|"open"|"half_open", "reason"?: text}; open/half_open: the
+    # source's circuit breaker, whatever the last check found
+    sources: dict[str, dict[str, str]]
 
 
 class _Observe:
@@ -88,6 +93,16 @@ class Source:
         self._connectors: dict[str | None, Connector] = {}
         self.health: Health = "unknown"
         self._observer = _Observe(self)
+        # One breaker and one bulkhead per source, shared by every org's connector: the backend
+        # is one service whatever credentials reach it.
+        self.breaker = Breaker(
+            name, failures=self.config.breaker.failures,
+            open_seconds=self.config.breaker.openSeconds, metrics=metrics,
+        )
+        self.bulkhead = Bulkhead(
+            name, max_in_flight=self.config.maxInFlight, queue_timeout=self.config.queueTimeout,
+            metrics=metrics,
+        )
 
     def _credentials_org(self, org: str | None) -> str | None:
         """The org whose own credentials serve ``org`` on this source, None for the default."""
@@ -108,6 +123,7 @@ class Source:
             ctx = UpstreamContext(
                 source=self.name, org=key, timeout=cfg.timeout, retries=cfg.retries,
                 metrics=self._metrics, redactor=self._redactor,
+                breaker=self.breaker, bulkhead=self.bulkhead,
             )
             conn = registry.get_type(cfg.type).factory(self.name, cfg, self._session, ctx)
             self._connectors[key] = conn
@@ -182,18 +198,31 @@ class Sources:
         """Check every source concurrently; the answer is reused for a few seconds."""
         async with self._ready_lock:  # concurrent probes wait for one run instead of each running
             now = time.monotonic()
-            if self._ready is not None and now - self._ready[0] < READY_CACHE_SECONDS:
-                return self._ready[1]
-            srcs = list(self._sources.values())
-            reasons = await asyncio.gather(*(s.check(timeout) for s in srcs))
-            report: dict[str, dict[str, str]] = {}
-            for src, reason in zip(srcs, reasons, strict=True):
-                report[src.name] = {"status": "ok"} if reason is None else {
-                    "status": "down", "reason": reason,
-                }
-            result = Readiness(ready=all(r is None for r in reasons), sources=report)
-            self._ready = (time.monotonic(), result)
-            return result
+            if self._ready is None or now - self._ready[0] >= READY_CACHE_SECONDS:
+                srcs = list(self._sources.values())
+                reasons = await asyncio.gather(*(s.check(timeout) for s in srcs))
+                report: dict[str, dict[str, str]] = {}
+                for src, reason in zip(srcs, reasons, strict=True):
+                    report[src.name] = {"status": "ok"} if reason is None else {
+                        "status": "down", "reason": reason,
+                    }
+                self._ready = (time.monotonic(), Readiness(all(r is None for r in reasons), report))
+            return self._with_breakers(self._ready[1])
+
+    def _with_breakers(self, checked: Readiness) -> Readiness:
+        """The (possibly cached) check with each breaker's state as of now laid over it."""
+        report = dict(checked.sources)
+        for src in self._sources.values():
+            state = src.breaker.state
+            if state != "closed":
+                wait = math.ceil(src.breaker.retry_after())
+                report[src.name] = {"status": state, "reason": (
+                    f"circuit {state.replace('_', '-')} after repeated backend failures; "
+                    f"next trial call in {wait}s" if state == "open" else
+                    "circuit half-open: the next call is a trial"
+                )}
+        ready = all(entry["status"] == "ok" for entry in report.values())
+        return Readiness(ready=ready, sources=report)
 
     async def aclose(self) -> None:
         """Connectors first (they may log out through the session), then the sessions."""
