@@ -200,7 +200,7 @@ class HealthBody(_Closed):
 
 
 class SourceReadiness(_Closed):
-    status: Literal["ok", "down"]
+    status: Literal["ok", "down", "open", "half_open"]  # open/half_open: its circuit breaker
     reason: str | None = None
 
 
