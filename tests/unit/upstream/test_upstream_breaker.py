@@ -83,7 +83,7 @@ def test_a_trial_that_proved_nothing_lets_the_next_call_try():
 
 
 def test_calls_admitted_before_it_opened_do_not_extend_or_close_it():
-    b, clock, _ = make(failures=2)
+    b, _clock, _ = make(failures=2)
     early = b.call()
     fail(b), fail(b)
     until = b.retry_after()
