@@ -37,4 +37,8 @@ async def list_entities(request: web.Request) -> web.Response:
     conn = source.connector(state(request).org)
     with source.observe():
         entities = await conn.entities()
-    return ok([entity_json(e) for e in entities])
+    consumer = state(request).consumer
+    # Scopes may allow only some entities of a source: list only those.
+    allowed = [e for e in entities
+               if consumer is None or consumer.allows_entity(source.name, e.name)]
+    return ok([entity_json(e) for e in allowed])

@@ -60,6 +60,14 @@ async def test_entity_scope_hides_unnamed_sources(gateway: Gateway) -> None:
     assert [s["name"] for s in listed["data"]] == ["mem"]
 
 
+async def test_entity_scope_lists_only_allowed_entities(gateway: Gateway) -> None:
+    gw = await gateway(sources=SOURCES, consumers=consumer(entities=["mem/Accounts"]))
+    resp = await gw.get(f"/v1/sources/mem/entities?orgId={ORG}", headers=auth())
+    listed = await resp.json()
+    assert resp.status == 200, listed
+    assert [e["name"] for e in listed["data"]] == ["Accounts"]
+
+
 async def test_legacy_sources_key_still_works(gateway: Gateway) -> None:
     gw = await gateway(sources=SOURCES, consumers=[
         {"name": "app", "apiKey": KEY, "orgs": [ORG], "sources": ["mem"]}])
