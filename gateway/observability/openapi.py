@@ -75,9 +75,11 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
 
 
 def _responses(route: Route) -> dict[str, Any]:
+    # Without a model: a JSON answer is some object (this document), anything else is text.
+    bare = {"type": "object"} if route.content_type == "application/json" else {"type": "string"}
     content: dict[str, Any] = (
         {route.content_type: {"schema": _ref(route.response)}} if route.response is not None
-        else {route.content_type: {"schema": {"type": "string"}}}
+        else {route.content_type: {"schema": bare}}
     )
     out: dict[str, Any] = {
         str(route.status): {"description": route.summary, "content": content,
@@ -87,6 +89,10 @@ def _responses(route: Route) -> dict[str, Any]:
         if route.name == "ops.readyz" and route.response is not None:
             out["503"] = {"description": "not ready; reasons per source",
                           "content": {"application/json": {"schema": _ref(route.response)}}}
+        if _PATH_PARAM.search(route.path):  # /docs/{asset}: an unknown name is not found
+            out["404"] = {"description": "no such document",
+                          "content": {"application/json": {"schema": _ref(ErrorEnvelope)}},
+                          "headers": _request_id_header()}
         return out
     errors = dict(_API_ERRORS)
     if route.method in ("PATCH", "PUT", "DELETE", "POST") and route.name != "records.query":
