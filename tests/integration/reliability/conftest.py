@@ -55,3 +55,17 @@ async def ask(gw: TestClient, h: Harness, body: dict[str, Any] | None = None
     payload = await resp.json()
     assert "Traceback" not in str(payload)
     return resp.status, payload, resp.headers, time.monotonic() - started
+
+
+async def get_one(gw: TestClient, h: Harness) -> tuple[int, dict[str, Any], Any, float]:
+    """Read one record by id: one backend call on every source (a query may make two)."""
+    record_id = h.records()[0]["id"]
+    started = time.monotonic()
+    resp = await gw.get(f"/v1/records/{h.type}/{h.roles.entity}/{record_id}",
+                        params={"orgId": ORG}, headers=AUTH)
+    payload = await resp.json()
+    return resp.status, payload, resp.headers, time.monotonic() - started
+
+
+def backend_calls(h: Harness) -> int:
+    return len(h.emulator.log)
