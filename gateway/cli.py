@@ -93,9 +93,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         # access_log=None: the gateway writes its own canonical line per request.
-        # HANDLER_ARGS: long request lines and headers are a 400 from the parser, never a 500.
-        web.run_app(app, host=host, port=port, access_log=None, print=announce,
-                    handler_args=HANDLER_ARGS)
+        # HANDLER_ARGS go on to each connection's handler: long request lines and headers are
+        # a 400 from the parser, never a 500.
+        web.run_app(app, host=host, port=port, access_log=None, print=announce, **HANDLER_ARGS)
     except OSError as exc:
         _err(f"gateway: cannot listen on {host}:{port}: {exc.strerror or exc}")
         return EXIT_FAILED
