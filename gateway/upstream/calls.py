@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +89,23 @@ class CallBase:
         """Sign calls made with ``auth=True`` with tokens from ``tokens``."""
         self.tokens = tokens
         self._auth_header = header
+
+    @asynccontextmanager
+    async def guard(self) -> AsyncIterator[BreakerCall]:
+        """Breaker, bulkhead slot and deadline around a call a connector sends on ``session``
+        itself (a hand-rolled file transfer): 503 or 504 before sending, as :meth:`request`
+        would; set ``failed`` on the yielded call (True on a 5xx or a lost answer) so the
+        breaker learns how it went (a ``BackendFailure`` escaping the block counts as failed).
+        Not re-entrant: do not call ``request`` inside."""
+        with self._breaker_call() as call:
+            async with self._slot():
+                self._timeout()
+                try:
+                    yield call
+                except BackendFailure:
+                    if call.failed is None:
+                        call.failed = True
+                    raise
 
     # -- breaker, deadline, bulkhead -----------------------------------------------------------
 

@@ -161,3 +161,20 @@ async def test_a_failed_stream_frees_its_slot(server, session):
         async with up.stream("file_get", "GET", str(srv.make_url("/f")), safe=True):
             pass
     assert up.ctx.bulkhead.in_flight == 0
+
+
+async def test_guard_puts_hand_rolled_calls_under_the_same_policies(server, session):
+    srv, _ = server
+    breaker = Breaker("t", failures=1, open_seconds=30)
+    up = upstream(session, breaker=breaker, bulkhead=Bulkhead("t", max_in_flight=1,
+                                                              queue_timeout=0.01))
+    async with up.guard() as call:
+        assert up.ctx.bulkhead.in_flight == 1
+        async with session.get(str(srv.make_url("/f"))) as raw:
+            call.failed = raw.status >= 500
+    assert up.ctx.bulkhead.in_flight == 0 and breaker.state == "closed"
+    async with up.guard() as call:
+        call.failed = True
+    with pytest.raises(BackendUnavailable):
+        async with up.guard():
+            pass
