@@ -541,6 +541,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "pageNo must be 1 or more", "pageNo 必须大于或等于 1", "pageNo は 1 以上で指定してください",
         "pageNo debe ser 1 o mayor",
     ),
+    "page_too_far": _t(
+        "pageNo and pageSize may skip at most {max} records",
+        "pageNo 与 pageSize 最多可跳过 {max} 条记录",
+        "pageNo と pageSize でスキップできるレコードは最大 {max} 件です",
+        "pageNo y pageSize pueden saltar como máximo {max} registros",
+    ),
     # query bounds (gateway/query/limits.py, reported by the parser)
     "too_deep": _t(
         "Lists and objects nest deeper than {max} levels", "列表和对象的嵌套超过 {max} 层",

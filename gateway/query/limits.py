@@ -32,6 +32,7 @@ class QueryLimits:
     order_keys: int = 20  # orderBy entries
     fields: int = 500  # names in `fields`
     depth: int = 32  # JSON nesting inside filter/orderBy/fields; the valid shapes need 4
+    offset: int = 2**31 - 1  # records before the page asked, (pageNo - 1) * pageSize
     details: int = 50  # problems listed in one error answer (the count says how many in all)
 
 

@@ -330,10 +330,14 @@ def _page(
     if no_raw is not None and no_raw is not _MISSING and no_raw != "":
         value = _int(no_raw, "pageNo", lenient, problems)
         if value is not None:
-            if value >= 1:
-                number = value
-            else:
+            if value < 1:
                 problems.add("page", "pageNo", "page_no_range")
+            elif (value - 1) * size > problems.limits.offset:
+                # No backend can skip that many records (their offsets are 32-bit at best),
+                # and past 64 bits the number cannot even be sent.
+                problems.add("page", "pageNo", "page_too_far", max=problems.limits.offset)
+            else:
+                number = value
     return size, number
 
 

@@ -49,6 +49,7 @@ MESSAGES: dict[str, str] = {
     "not_integer": "{name} must be an integer",
     "page_size_range": "pageSize must be between 1 and {max}",
     "page_no_range": "pageNo must be 1 or more",
+    "page_too_far": "pageNo and pageSize may skip at most {max} records",
     # bounds (gateway/query/limits.py)
     "too_deep": "Lists and objects nest deeper than {max} levels",
     "too_many_groups": "A filter may hold at most {max} groups",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gateway.errors import GatewayError, InvalidFilter, InvalidOrder, InvalidRequest
+from gateway.errors import GatewayError, InvalidFilter, InvalidOrder, InvalidPage, InvalidRequest
 from gateway.query.limits import DEFAULT_LIMITS, QueryLimits, nesting_depth, show
 from gateway.query.parse import MESSAGES, parse_body, parse_params
 
@@ -141,3 +141,18 @@ def test_nesting_depth_and_show() -> None:
     for _ in range(300):
         deep = [deep]
     assert show(deep) == "list"
+
+
+@pytest.mark.parametrize(("page_no", "page_size"), [(10**18, 1000), (2**31, 2), (10**30, 1)])
+def test_a_page_no_backend_could_reach_is_invalid_page(page_no: int, page_size: int) -> None:
+    for raw, get in (({"pageNo": page_no, "pageSize": page_size}, False),
+                     ({"pageNo": str(page_no), "pageSize": str(page_size)}, True)):
+        if get and page_no >= 10**18:
+            continue  # the GET form already refuses numbers of 19 digits and more
+        err = refused(InvalidPage, raw, DEFAULT_LIMITS, get=get)
+        assert first(err) == ("pageNo", "page_too_far", 2**31 - 1)
+
+
+def test_the_last_reachable_page_is_accepted() -> None:
+    q = parse_body({"pageNo": 2**31 // 1000 + 1, "pageSize": 1000}, max_page_size=MAX)
+    assert q.offset <= 2**31 - 1
