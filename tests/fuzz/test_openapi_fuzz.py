@@ -24,7 +24,7 @@ from gateway.demo import DEMO_KEY, DEMO_ORG
 from gateway.http.routes import ROUTES
 from tests.fuzz.conftest import DemoProcess
 
-schemathesis = pytest.importorskip("schemathesis")
+schemathesis = pytest.importorskip("schemathesis", reason="a test extra: pip install schemathesis")
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import (  # noqa: E402
     not_a_server_error,
