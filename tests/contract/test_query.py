@@ -155,3 +155,15 @@ async def test_concurrent_requests_on_an_expired_token_cost_one_token_call(
                                      for n in range(1, 21)))
     assert all(len(a["data"]) == 3 for a in answers)
     assert harness.token_calls() - before == 1
+
+
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+async def test_walk_ordered_by_a_text_field_with_empty_and_null_values(
+    harness: Any, gateway_for: Any, direction: str
+) -> None:
+    gw = await gateway_for(harness, per_call=10)
+    order = [{"field": harness.roles.text, "order": direction}]
+    got, total = await walk(gw, harness, {"orderBy": order}, page_size=20)
+    want = oracle(harness, None, order)
+    assert total == len(want)
+    assert ids(got) == ids(want)

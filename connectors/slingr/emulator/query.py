@@ -308,8 +308,11 @@ class Query:
 def _sort_key(path: Path, descending: bool) -> Callable[[Record], tuple[Any, ...]]:
     def key(r: Record) -> tuple[Any, ...]:
         value = _comparable(path, path.get(r)[0])
-        # Empty first ascending, last descending (MongoDB's null order; inferred).
-        return (0, "", r["id"]) if _is_empty(value) else (1, value, r["id"])
+        # Missing values first ascending, last descending (MongoDB sorts null before every
+        # string; inferred). An empty string is a string: MongoDB sorts it first among them,
+        # after the nulls, even though the empty() operator matches both.
+        missing = value is None or value == [] or value == {}
+        return (0, "", r["id"]) if missing else (1, value, r["id"])
     return key
 
 
