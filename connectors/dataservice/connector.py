@@ -96,7 +96,7 @@ class DataServiceConnector:
         self._tokens = TokenCache(self._auth, ctx, skew=token_skew)
         self._upstream.use_auth(self._tokens, auth_header)
         self._client = DataServiceClient(self._upstream, config)
-        self._files = DataServiceFiles(self._upstream, self._client, self._classify)
+        self._files = DataServiceFiles(self._upstream, self._client)
         self._batches = Batches(self._client, name, self._classify, from_wire, self._not_found,
                                 to_wire)
         self._meta: TTLCache[str, Described] = TTLCache(maxsize=512, ttl=_METADATA_TTL)
