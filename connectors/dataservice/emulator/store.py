@@ -46,8 +46,10 @@ class RecordStore:
         self._last: datetime | None = None
 
     def _stamp(self) -> str:
-        """A strictly increasing time, so UpdateTime always moves on a write."""
+        """A strictly increasing time, so UpdateTime always moves on a write (compared at the
+        millisecond the answers show, or two writes in one millisecond would look equal)."""
         moment = self._clock()
+        moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
         if self._last is not None and moment <= self._last:
             moment = self._last + timedelta(milliseconds=1)
         self._last = moment
