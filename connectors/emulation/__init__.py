@@ -1,7 +1,9 @@
-"""Shared by the emulators only: fault injection, request log, loopback server."""
+"""Shared by the emulators only: fault injection, request log, app wiring, loopback server."""
 
+from connectors.emulation.base import EmulatorBase, build_emulator_app
 from connectors.emulation.calls import Call, CallLog, log_middleware
 from connectors.emulation.faults import Faults, fault_middleware
 from connectors.emulation.server import run, start
 
-__all__ = ["Call", "CallLog", "Faults", "fault_middleware", "log_middleware", "run", "start"]
+__all__ = ["Call", "CallLog", "EmulatorBase", "Faults", "build_emulator_app", "fault_middleware",
+           "log_middleware", "run", "start"]

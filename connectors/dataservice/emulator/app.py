@@ -26,8 +26,7 @@ from connectors.dataservice.emulator.schema import (
 )
 from connectors.dataservice.emulator.store import FileData, RecordStore
 from connectors.dataservice.emulator.wire import json_body, multipart_file
-from connectors.emulation.calls import CallLog, log_middleware
-from connectors.emulation.faults import Faults, fault_middleware
+from connectors.emulation.base import EmulatorBase, build_emulator_app
 
 __all__ = ["EMULATOR_KEY", "DataServiceEmulator", "create_app"]
 
@@ -58,20 +57,18 @@ class Answer:
     file: FileData | None = None
 
 
-class DataServiceEmulator:
+class DataServiceEmulator(EmulatorBase[TokenServer]):
     """A Data Service tenant in one process: seeded entities, tokens, faults and a request log."""
 
     def __init__(self, *, clients: dict[str, str] | None = None, seed: int = 42,
                  olympics: int = 120, athletes: int = 300, token_lifetime: int = 3600,
                  max_limit: int = 1000, scopes: tuple[str, ...] = DEFAULT_SCOPES) -> None:
-        self.faults = Faults()
-        self.log = CallLog()
+        super().__init__()
         self.store = RecordStore()
         self.tokens = TokenServer(clients=clients or {"recordgate": "recordgate-secret"},
                                   scopes=scopes, lifetime=token_lifetime)
         self.records = Records(self.store, max_limit)
         self.files = Files(self.records)
-        self.faults.on_expire_tokens(self.expire_tokens)
         seed_data(self.store, seed=seed, olympics=olympics, athletes=athletes)
         self.app = self._build_app()
 
@@ -99,27 +96,12 @@ class DataServiceEmulator:
         """The GUID key of an entity, for surface B paths (…/EntityService/entity/<id>/…)."""
         return ENTITIES[name].id
 
-    def calls(self, method: str, path: str) -> int:
-        """How many requests had this method and exact path (no query string)."""
-        return self.log.count(method, path)
-
-    def expire_tokens(self) -> None:
-        """Every access token issued so far now answers 401."""
-        self.tokens.expire_all()
-
-    def reset_log(self) -> None:
-        self.log.clear()
-
     # --- aiohttp glue -------------------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
-        app = web.Application(client_max_size=200 * 1024 * 1024, middlewares=[
-            log_middleware(self.log),
-            fault_middleware(self.faults, fault_body, self._maintenance_answer),
-        ])
-        app[EMULATOR_KEY] = self
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        return app
+        return build_emulator_app(self, EMULATOR_KEY, self._handle,
+                                  client_max_size=200 * 1024 * 1024, error_body=fault_body,
+                                  maintenance_answer=self._maintenance_answer)
 
     def _maintenance_answer(self, request: web.Request) -> web.StreamResponse | None:
         if request.path in _TOKEN_PATHS:

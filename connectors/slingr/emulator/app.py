@@ -12,8 +12,7 @@ import orjson
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
 
-from connectors.emulation.calls import CallLog, log_middleware
-from connectors.emulation.faults import Faults, fault_middleware
+from connectors.emulation.base import EmulatorBase, build_emulator_app
 from connectors.slingr.emulator.actions import Actions
 from connectors.slingr.emulator.applogs import AppLogs
 from connectors.slingr.emulator.auth import Session, TokenServer
@@ -69,7 +68,7 @@ def _not_found(path: str) -> SlingrError:
     return SlingrError(404, "notFound", f"Resource [{path}] not found")
 
 
-class SlingrEmulator:
+class SlingrEmulator(EmulatorBase[TokenServer]):
     """A Slingr app's runtime REST API in one process: seeded data, tokens, faults, a log."""
 
     def __init__(self, *, users: dict[str, str] | None = None, seed: int = 42,
@@ -81,14 +80,12 @@ class SlingrEmulator:
         users = dict(users or {"admin@example.com": "admin"})
         self.env = env
         self.base = f"/{env}/runtime/api"
-        self.faults = Faults()
-        self.log = CallLog()
+        super().__init__()
         self.store = RecordStore()
         # The first user owns the app (a developer) unless told otherwise.
         devs = set(developers) if developers is not None else set(list(users)[:1])
         self.tokens = TokenServer(users, devs, token_idle_lifetime, app_name,
                                   lambda: self.faults.in_maintenance, user_ids, user_names)
-        self.faults.on_expire_tokens(self.expire_tokens)
         self.audit = AuditLog(self.store)
         self.app_logs = AppLogs()
         self.records = Records(self.store, self.audit)
@@ -116,25 +113,14 @@ class SlingrEmulator:
     def calls(self, method: str, path: str) -> int:
         """How many requests had this method and path (relative to the base or absolute)."""
         full = path if path.startswith(self.base) else self.base + path
-        return self.log.count(method, full)
-
-    def expire_tokens(self) -> None:
-        """Every token issued so far now answers 401, as after maintenance."""
-        self.tokens.expire_all()
-
-    def reset_log(self) -> None:
-        self.log.clear()
+        return super().calls(method, full)
 
     # --- aiohttp glue ---------------------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
-        app = web.Application(client_max_size=50 * 1024 * 1024, middlewares=[
-            log_middleware(self.log),
-            fault_middleware(self.faults, fault_body, self._maintenance_answer),
-        ])
-        app[EMULATOR_KEY] = self
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        return app
+        return build_emulator_app(self, EMULATOR_KEY, self._handle,
+                                  client_max_size=50 * 1024 * 1024, error_body=fault_body,
+                                  maintenance_answer=self._maintenance_answer)
 
     def _maintenance_answer(self, request: web.Request) -> web.StreamResponse | None:
         if request.path == f"{self.base}/auth/login":

@@ -12,8 +12,7 @@ import orjson
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from connectors.emulation.calls import CallLog, log_middleware
-from connectors.emulation.faults import Faults, fault_middleware
+from connectors.emulation.base import EmulatorBase, build_emulator_app
 from connectors.sugarcrm.emulator.auth import AccessGrant, TokenServer
 from connectors.sugarcrm.emulator.errors import (
     MAINTENANCE_MESSAGE,
@@ -71,7 +70,7 @@ def _no_method(segments: list[str]) -> SugarError:
                       "Could not find any route that accepted a path like: " + "/".join(segments))
 
 
-class SugarEmulator:
+class SugarEmulator(EmulatorBase[TokenServer]):
     """A SugarCRM v10 server in one process: seeded data, tokens, faults and a request log."""
 
     def __init__(self, *, users: dict[str, str] | None = None, seed: int = 42,
@@ -80,15 +79,13 @@ class SugarEmulator:
                  platforms: tuple[str, ...] = ("base", "mobile", "portal", "opi", "lpi",
                                                "recordgate"),
                  clients: dict[str, str] | None = None) -> None:
-        self.faults = Faults()
-        self.log = CallLog()
+        super().__init__()
         self.store = RecordStore()
         self.tokens = TokenServer(
             users=users or {"admin": "admin"}, clients=clients or {"sugar": ""},
             platforms=platforms, access_lifetime=access_token_lifetime,
             refresh_lifetime=refresh_token_lifetime)
         self.tokens.in_maintenance = lambda: self.faults.in_maintenance
-        self.faults.on_expire_tokens(self.expire_tokens)
         self.maintenance_url = "https://sugar.example.com/maintenance"
         self._users: dict[str, UserState] = {}
         self.records = Records(self.store, self._user_state, max_list_limit)
@@ -108,30 +105,15 @@ class SugarEmulator:
     def max_list_limit(self, value: int | None) -> None:
         self.records.max_list_limit = value
 
-    def calls(self, method: str, path: str) -> int:
-        """How many requests had this method and exact path (no query string)."""
-        return self.log.count(method, path)
-
-    def expire_tokens(self) -> None:
-        """Every access token issued so far now answers 401 invalid_grant (expired)."""
-        self.tokens.expire_all()
-
-    def reset_log(self) -> None:
-        self.log.clear()
-
     def _user_state(self, user_id: str) -> UserState:
         return self._users.setdefault(user_id, UserState())
 
     # --- aiohttp glue ---------------------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
-        app = web.Application(client_max_size=20 * 1024 * 1024, middlewares=[
-            log_middleware(self.log),
-            fault_middleware(self.faults, fault_body, self._maintenance_answer),
-        ])
-        app[EMULATOR_KEY] = self
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        return app
+        return build_emulator_app(self, EMULATOR_KEY, self._handle,
+                                  client_max_size=20 * 1024 * 1024, error_body=fault_body,
+                                  maintenance_answer=self._maintenance_answer)
 
     def _maintenance_answer(self, request: web.Request) -> web.StreamResponse | None:
         if request.path.rstrip("/").endswith("/oauth2/token"):
