@@ -7,20 +7,13 @@ import pytest
 from connectors.dataservice.config import DataServiceSource
 from connectors.dataservice.connector import DataServiceConnector
 from connectors.dataservice.emulator import DataServiceEmulator
-from connectors.emulation.server import start
-from gateway.upstream.context import UpstreamContext
-from gateway.upstream.retry import RetryPolicy
-from gateway.upstream.session import open_session
-
-FAST = RetryPolicy(base=0.01, cap=0.05, retry_after_cap=5)
+from tests.integration.connector_fixtures import FAST, connectors, serve
 
 
 @pytest.fixture
 async def server() -> AsyncIterator[tuple[DataServiceEmulator, str]]:
-    emulator = DataServiceEmulator(seed=42, olympics=120)
-    runner, base = await start(emulator.app)
-    yield emulator, base
-    await runner.cleanup()
+    async with serve(DataServiceEmulator(seed=42, olympics=120)) as served:
+        yield served
 
 
 @pytest.fixture
@@ -31,27 +24,19 @@ def emu(server) -> DataServiceEmulator:
 @pytest.fixture
 async def make(server) -> AsyncIterator[Callable[..., DataServiceConnector]]:
     """Build connectors on the emulator; ``make(secret="x", timeout=0.3, retries=0, ...)``."""
-    opened = []
+    async with connectors("robots", DataServiceSource, DataServiceConnector) as open_one:
 
-    def build(*, secret="recordgate-secret", policy=FAST, **over) -> DataServiceConnector:
-        config = DataServiceSource.model_validate({
-            "type": "dataservice", "baseUrl": f"{server[1]}/acme/DefaultTenant",
-            "auth": {"tokenUrl": f"{server[1]}/identity_/connect/token",
-                     "clientId": "recordgate", "clientSecret": secret,
-                     "scope": "DataService.Data.Read DataService.Data.Write "
-                              "DataService.Schema.Read"},
-            "maxPerCall": 50, "timeout": 5, "retries": 2, **over,
-        })
-        session = open_session(config)
-        ctx = UpstreamContext("robots", None, config.timeout, config.retries)
-        conn = DataServiceConnector("robots", config, session, ctx, policy=policy)
-        opened.append((conn, session))
-        return conn
+        def build(*, secret="recordgate-secret", policy=FAST, **over) -> DataServiceConnector:
+            return open_one({
+                "type": "dataservice", "baseUrl": f"{server[1]}/acme/DefaultTenant",
+                "auth": {"tokenUrl": f"{server[1]}/identity_/connect/token",
+                         "clientId": "recordgate", "clientSecret": secret,
+                         "scope": "DataService.Data.Read DataService.Data.Write "
+                                  "DataService.Schema.Read"},
+                "maxPerCall": 50, "timeout": 5, "retries": 2, **over,
+            }, policy)
 
-    yield build
-    for conn, session in opened:
-        await conn.aclose()
-        await session.close()
+        yield build
 
 
 @pytest.fixture

@@ -5,16 +5,12 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 import tests.contract.backends  # noqa: F401  (loads the harnesses in order first)
-from connectors.emulation.server import start
 from connectors.slingr.config import SlingrSource
 from connectors.slingr.connector import SlingrConnector
 from connectors.slingr.emulator import SlingrEmulator
-from gateway.upstream.context import UpstreamContext
-from gateway.upstream.retry import RetryPolicy
-from gateway.upstream.session import open_session
 from tests.contract.harness_slingr import entities_config
+from tests.integration.connector_fixtures import FAST, connectors, serve
 
-FAST = RetryPolicy(base=0.01, cap=0.05, retry_after_cap=5)
 BASE = "/dev/runtime/api"
 
 
@@ -22,9 +18,8 @@ BASE = "/dev/runtime/api"
 async def server() -> AsyncIterator[tuple[SlingrEmulator, str]]:
     emulator = SlingrEmulator(users={"admin@example.com": "admin"}, seed=42,
                               companies=250, contacts=600)
-    runner, base = await start(emulator.app)
-    yield emulator, f"{base}{BASE}"
-    await runner.cleanup()
+    async with serve(emulator, BASE) as served:
+        yield served
 
 
 @pytest.fixture
@@ -35,25 +30,17 @@ def emu(server) -> SlingrEmulator:
 @pytest.fixture
 async def make(server) -> AsyncIterator[Callable[..., SlingrConnector]]:
     """``make(password="x", typed=False, maxPerCall=7, ...)``: connectors on the emulator."""
-    opened = []
+    async with connectors("app", SlingrSource, SlingrConnector) as open_one:
 
-    def build(*, password="admin", typed=True, policy=FAST, **over) -> SlingrConnector:
-        config = SlingrSource.model_validate({
-            "type": "slingr", "baseUrl": server[1],
-            "auth": {"email": "admin@example.com", "password": password},
-            "timeout": 5, "retries": 2,
-            **({"entities": entities_config()} if typed else {}), **over,
-        })
-        session = open_session(config)
-        ctx = UpstreamContext("app", None, config.timeout, config.retries)
-        conn = SlingrConnector("app", config, session, ctx, policy=policy)
-        opened.append((conn, session))
-        return conn
+        def build(*, password="admin", typed=True, policy=FAST, **over) -> SlingrConnector:
+            return open_one({
+                "type": "slingr", "baseUrl": server[1],
+                "auth": {"email": "admin@example.com", "password": password},
+                "timeout": 5, "retries": 2,
+                **({"entities": entities_config()} if typed else {}), **over,
+            }, policy)
 
-    yield build
-    for conn, session in opened:
-        await conn.aclose()
-        await session.close()
+        yield build
 
 
 @pytest.fixture
