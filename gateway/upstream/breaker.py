@@ -24,6 +24,7 @@ from typing import Literal
 
 from gateway.errors import BackendUnavailable, SourceInfo
 from gateway.observability.metrics import Metrics
+from gateway.upstream.context import CALL_STATS
 
 __all__ = ["STATE_VALUES", "Breaker", "BreakerCall", "State", "no_breaker"]
 
@@ -52,7 +53,8 @@ class Breaker:
         self._clock = clock
         self._failures = 0  # consecutive failed calls while closed
         self._open_until: float | None = None  # None: closed
-        self._trial = False  # a trial call is under way
+        self._trial = 0  # calls of the half-open trial under way
+        self._trial_owner: object | None = None  # the consumer request the trial serves
         self._opened = None if metrics is None else metrics.breaker_opened.labels(source)
         if metrics is not None:
             metrics.breaker_state.labels(source).set_function(lambda: STATE_VALUES[self.state])
@@ -77,15 +79,20 @@ class Breaker:
         return BreakerCall(self, self._admit())
 
     def _admit(self) -> bool:
-        """True when this call is the half-open trial."""
+        """True when this call is (part of) the half-open trial.
+
+        The trial is one consumer request, not one backend call: a query that sends its page
+        and its count at once must not have one of them refused by its own trial."""
         if self._open_until is None:
             return False
         now = self._clock()
         if now < self._open_until:
             raise self._refusal(self._open_until - now)
-        if self._trial:
+        owner = CALL_STATS.get()
+        if self._trial and not (owner is not None and owner is self._trial_owner):
             raise self._refusal(TRIAL_RETRY_AFTER)
-        self._trial = True
+        self._trial += 1
+        self._trial_owner = owner
         return True
 
     def _refusal(self, wait: float) -> BackendUnavailable:
@@ -98,7 +105,9 @@ class Breaker:
     def record(self, trial: bool, failed: bool | None) -> None:
         """One admitted call ended: ``failed`` True/False, or None when it proved nothing."""
         if trial:
-            self._trial = False
+            self._trial -= 1
+            if not self._trial:
+                self._trial_owner = None
         if failed is None:
             return
         if not failed:

@@ -90,3 +90,27 @@ def test_calls_admitted_before_it_opened_do_not_extend_or_close_it():
     with early:
         early.failed = False
     assert b.state == "open" and b.retry_after() == until
+
+
+def test_the_half_open_trial_is_one_consumer_request_with_all_its_calls():
+    from gateway.upstream.context import CALL_STATS, CallStats
+
+    b, clock, _ = make(failures=1)
+    fail(b)
+    clock.now += 10
+    token = CALL_STATS.set(CallStats())  # the trial request: a query's page and count at once
+    try:
+        page, count = b.call(), b.call()
+    finally:
+        CALL_STATS.reset(token)
+    other = CALL_STATS.set(CallStats())  # another consumer request still waits
+    try:
+        with pytest.raises(BackendUnavailable):
+            b.call()
+    finally:
+        CALL_STATS.reset(other)
+    with page:
+        page.failed = False
+    with count:
+        count.failed = False
+    assert b.state == "closed"
