@@ -31,17 +31,18 @@ async def serve(emulator: E, path: str = "") -> AsyncIterator[tuple[E, str]]:
 
 @asynccontextmanager
 async def connectors(name: str, source: Any, connector: Callable[..., C],
-                     ) -> AsyncIterator[Callable[[dict[str, Any], RetryPolicy], C]]:
-    """Yields `open(config, policy)`, building a connector named `name` with its own session.
+                     ) -> AsyncIterator[Callable[..., C]]:
+    """Yields `open(config, policy, **ctx)`, building a connector named `name` with its own
+    session; `ctx` goes to its UpstreamContext (metrics, breaker, ...).
 
     Every connector opened is closed, with its session, when the block ends.
     """
     opened: list[tuple[Any, Any]] = []
 
-    def open_one(raw: dict[str, Any], policy: RetryPolicy) -> C:
+    def open_one(raw: dict[str, Any], policy: RetryPolicy, **ctx_kw: Any) -> C:
         config = source.model_validate(raw)
         session = open_session(config)
-        ctx = UpstreamContext(name, None, config.timeout, config.retries)
+        ctx = UpstreamContext(name, None, config.timeout, config.retries, **ctx_kw)
         conn = connector(name, config, session, ctx, policy=policy)
         opened.append((conn, session))
         return conn

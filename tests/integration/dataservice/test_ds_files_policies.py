@@ -11,9 +11,8 @@ from connectors.dataservice.connector import DataServiceConnector
 from gateway.errors import BackendFailure, BackendUnavailable, NotFound
 from gateway.observability.metrics import Metrics
 from gateway.upstream.breaker import Breaker
-from gateway.upstream.context import UpstreamContext
 from gateway.upstream.retry import RetryPolicy
-from gateway.upstream.session import open_session
+from tests.integration.connector_fixtures import connectors
 
 OLY, FIELD = "Olympics", "Logo"
 PAYLOAD = b"\x89PNG" + bytes(range(256)) * 900
@@ -27,31 +26,22 @@ async def _chunks(data: bytes = PAYLOAD, step: int = 10_000) -> AsyncIterator[by
 @pytest.fixture
 async def guarded(server) -> AsyncIterator[Callable[..., tuple[DataServiceConnector, Metrics]]]:
     """``guarded(failures=3, retries=0)``: a connector behind a breaker, with its own metrics."""
-    opened = []
+    async with connectors("robots", DataServiceSource, DataServiceConnector) as open_one:
 
-    def build(*, failures: int = 3, retries: int = 0) -> tuple[DataServiceConnector, Metrics]:
-        config = DataServiceSource.model_validate({
-            "type": "dataservice", "baseUrl": f"{server[1]}/acme/DefaultTenant",
-            "auth": {"tokenUrl": f"{server[1]}/identity_/connect/token",
-                     "clientId": "recordgate", "clientSecret": "recordgate-secret",
-                     "scope": "DataService.Data.Read DataService.Data.Write "
-                              "DataService.Schema.Read"},
-            "timeout": 5, "retries": retries,
-        })
-        metrics = Metrics(CollectorRegistry())
-        breaker = Breaker("robots", failures=failures, open_seconds=30, metrics=metrics)
-        ctx = UpstreamContext("robots", None, config.timeout, config.retries,
-                              metrics=metrics, breaker=breaker)
-        session = open_session(config)
-        conn = DataServiceConnector("robots", config, session, ctx,
-                                    policy=RetryPolicy(base=0.01, cap=0.05))
-        opened.append((conn, session))
-        return conn, metrics
+        def build(*, failures: int = 3, retries: int = 0) -> tuple[DataServiceConnector, Metrics]:
+            metrics = Metrics(CollectorRegistry())
+            breaker = Breaker("robots", failures=failures, open_seconds=30, metrics=metrics)
+            conn = open_one({
+                "type": "dataservice", "baseUrl": f"{server[1]}/acme/DefaultTenant",
+                "auth": {"tokenUrl": f"{server[1]}/identity_/connect/token",
+                         "clientId": "recordgate", "clientSecret": "recordgate-secret",
+                         "scope": "DataService.Data.Read DataService.Data.Write "
+                                  "DataService.Schema.Read"},
+                "timeout": 5, "retries": retries,
+            }, RetryPolicy(base=0.01, cap=0.05), metrics=metrics, breaker=breaker)
+            return conn, metrics
 
-    yield build
-    for conn, session in opened:
-        await conn.aclose()
-        await session.close()
+        yield build
 
 
 def _counted(metrics: Metrics, op: str, status: str) -> float:

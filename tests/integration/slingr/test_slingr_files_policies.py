@@ -11,10 +11,9 @@ from connectors.slingr.connector import SlingrConnector
 from gateway.errors import BackendFailure, BackendUnavailable
 from gateway.observability.metrics import Metrics
 from gateway.upstream.breaker import Breaker
-from gateway.upstream.context import UpstreamContext
 from gateway.upstream.retry import RetryPolicy
-from gateway.upstream.session import open_session
 from tests.contract.harness_slingr import entities_config
+from tests.integration.connector_fixtures import connectors
 from tests.integration.slingr.conftest import BASE
 
 E, FIELD = "companies", "logo"
@@ -29,28 +28,20 @@ async def _chunks(data: bytes = PAYLOAD, step: int = 10_000) -> AsyncIterator[by
 @pytest.fixture
 async def guarded(server) -> AsyncIterator[Callable[..., tuple[SlingrConnector, Metrics]]]:
     """``guarded(failures=3, retries=0)``: a connector behind a breaker, with its own metrics."""
-    opened = []
+    async with connectors("app", SlingrSource, SlingrConnector) as open_one:
 
-    def build(*, failures: int = 3, retries: int = 0) -> tuple[SlingrConnector, Metrics]:
-        config = SlingrSource.model_validate({
-            "type": "slingr", "baseUrl": server[1],
-            "auth": {"email": "admin@example.com", "password": "admin"},
-            "timeout": 5, "retries": retries, "entities": entities_config(),
-        })
-        metrics = Metrics(CollectorRegistry())
-        breaker = Breaker("app", failures=failures, open_seconds=30, metrics=metrics)
-        ctx = UpstreamContext("app", None, config.timeout, config.retries,
-                              metrics=metrics, breaker=breaker)
-        session = open_session(config)
-        conn = SlingrConnector("app", config, session, ctx,
-                               policy=RetryPolicy(base=0.01, cap=0.05))
-        opened.append((conn, session))
-        return conn, metrics
+        def build(*, failures: int = 3, retries: int = 0) -> tuple[SlingrConnector, Metrics]:
+            metrics = Metrics(CollectorRegistry())
+            breaker = Breaker("app", failures=failures, open_seconds=30, metrics=metrics)
+            conn = open_one({
+                "type": "slingr", "baseUrl": server[1],
+                "auth": {"email": "admin@example.com", "password": "admin"},
+                "entities": entities_config(),
+                "timeout": 5, "retries": retries,
+            }, RetryPolicy(base=0.01, cap=0.05), metrics=metrics, breaker=breaker)
+            return conn, metrics
 
-    yield build
-    for conn, session in opened:
-        await conn.aclose()
-        await session.close()
+        yield build
 
 
 def _counted(metrics: Metrics, op: str, status: str) -> float:
