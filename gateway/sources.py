@@ -1,9 +1,8 @@
-"""The configured sources: a session each, connectors per org made lazily, health, readiness."""
+"""The configured sources: a session each, connectors per org made lazily, health per org."""
 
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -19,7 +18,7 @@ from gateway.config.base import SourceBase
 from gateway.errors import BackendFailure, GatewayError, NotFound
 from gateway.observability.metrics import Metrics
 from gateway.observability.redact import Redactor
-from gateway.upstream.breaker import Breaker
+from gateway.upstream.breaker import Breaker, State
 from gateway.upstream.bulkhead import Bulkhead
 from gateway.upstream.context import UpstreamContext
 from gateway.upstream.session import open_session
@@ -28,14 +27,14 @@ if TYPE_CHECKING:
     from gateway.config.model import GatewayConfig
     from gateway.connector import Connector
 
-__all__ = ["CONNECTOR_HOOK", "Health", "Readiness", "Source", "Sources"]
+__all__ = ["CONNECTOR_HOOK", "HEALTH_FRESH_SECONDS", "Health", "Source", "SourceHealth", "Sources"]
 
 Health = Literal["ok", "down", "unknown"]
 log = structlog.get_logger("gateway.sources")
 
-# Readiness probes come every few seconds from every replica's kubelet; one backend check per
-# window is plenty and keeps probes from becoming load on the backends.
-READY_CACHE_SECONDS = 5.0
+# An observation (a real call's outcome or a check) younger than this answers /v1/sources without
+# a new check; older ones are re-checked, once per credentials however many consumers ask.
+HEALTH_FRESH_SECONDS = 5.0
 
 # Set by /v1/bulk around an entry whose write it coalesces into a native batch: the handler then
 # gets a connector that defers the write to the batch, and renders the outcome as it would alone.
@@ -43,13 +42,38 @@ CONNECTOR_HOOK: ContextVar[Callable[[Source, Connector], Connector] | None] = Co
     "gateway_connector_hook", default=None
 )
 
+# Which credentials the last connector handed out in this task serves, per source: a handler
+# asks ``source.connector(org)`` and then observes its calls with ``source.observe()``, so the
+# outcome is written to the health of those credentials, never to another org's.
+_SERVING: ContextVar[tuple[Source, str | None] | None] = ContextVar(
+    "gateway_serving_credentials", default=None
+)
 
-@dataclass(frozen=True)
-class Readiness:
-    ready: bool
-    # name -> {"status": "ok"|"down"|"open"|"half_open", "reason"?: text}; open/half_open: the
-    # source's circuit breaker, whatever the last check found
-    sources: dict[str, dict[str, str]]
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """What one org sees of a source: its credentials' last known health, why it is down (a
+    stable error id, never backend text), and the source's circuit breaker (shared by all)."""
+
+    health: Health
+    reason: str | None
+    circuit: State
+
+
+@dataclass(slots=True)
+class _Observed:
+    """The last observation of one set of credentials on one source."""
+
+    health: Health = "unknown"
+    reason: str | None = None
+    at: float = float("-inf")  # monotonic time of the observation
+    lock: asyncio.Lock | None = None  # made on first check (needs a running loop)
+
+    def note(self, health: Health, reason: str | None = None) -> None:
+        self.health, self.reason, self.at = health, reason, time.monotonic()
+
+    def fresh(self) -> bool:
+        return time.monotonic() - self.at < HEALTH_FRESH_SECONDS
 
 
 class _Observe:
@@ -67,13 +91,21 @@ class _Observe:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:  # never swallows the exception
-        if kind is None or isinstance(exc, GatewayError):
-            self._source.health = "down" if isinstance(exc, BackendFailure) else "ok"
+        if kind is not None and not isinstance(exc, GatewayError):
+            return
+        serving = _SERVING.get()
+        if serving is None or serving[0] is not self._source:
+            return  # no connector of this source was handed out here: whose health is unknown
+        observed = self._source.observed(serving[1])
+        if isinstance(exc, BackendFailure):
+            observed.note("down", exc.error)
+        elif not isinstance(exc, GatewayError) or exc.source is not None:
+            observed.note("ok")  # an answer, or the backend's own refusal (a 404, a 409)
 
 
 class Source:
     """One configured source: its session, its connectors (one per org with own credentials,
-    else one shared), and its last known health."""
+    else one shared), and the last known health of each of those credentials."""
 
     def __init__(
         self,
@@ -91,7 +123,8 @@ class Source:
         self._metrics = metrics
         self._redactor = redactor
         self._connectors: dict[str | None, Connector] = {}
-        self.health: Health = "unknown"
+        # credentials (org with its own, None for the source's) -> last observation
+        self._observed: dict[str | None, _Observed] = {}
         self._observer = _Observe(self)
         # One breaker and one bulkhead per source, shared by every org's connector: the backend
         # is one service whatever credentials reach it.
@@ -101,7 +134,7 @@ class Source:
         )
         self.bulkhead = Bulkhead(
             name, max_in_flight=self.config.maxInFlight, queue_timeout=self.config.queueTimeout,
-            metrics=metrics,
+            max_per_consumer=self.config.consumer_share, metrics=metrics,
         )
 
     def _credentials_org(self, org: str | None) -> str | None:
@@ -127,31 +160,58 @@ class Source:
             )
             conn = registry.get_type(cfg.type).factory(self.name, cfg, self._session, ctx)
             self._connectors[key] = conn
+        _SERVING.set((self, key))
         hook = CONNECTOR_HOOK.get()
         return conn if hook is None else hook(self, conn)
 
     def observe(self) -> _Observe:
-        """Track health from a real call: a backend failure marks the source down; any answer
-        from the backend (even a 404 or 409) proves it up. Other exceptions say nothing."""
+        """Track health from a real call, for the credentials of the connector last handed out
+        here: a backend failure marks them down; any answer from the backend (even a 404 or
+        409) proves them up. Errors the gateway raised itself say nothing."""
         return self._observer
 
-    async def check(self, timeout: float) -> str | None:  # noqa: ASYNC109  (per source)
-        """Run the default connector's readiness check; None when fine, else the reason."""
+    def observed(self, key: str | None) -> _Observed:
+        """The last observation of one set of credentials (an org with its own, or None)."""
+        found = self._observed.get(key)
+        if found is None:
+            found = self._observed[key] = _Observed()
+        return found
+
+    def health(self, org: str | None) -> SourceHealth:
+        """What ``org`` sees: its own credentials' last known health, no check made."""
+        observed = self.observed(self._credentials_org(org))
+        return SourceHealth(observed.health, observed.reason, self.breaker.state)
+
+    async def probe(self, org: str | None, timeout: float) -> SourceHealth:  # noqa: ASYNC109
+        """``org``'s health, checked on the backend when the last observation is stale: one
+        check per credentials at a time, its answer shared by every caller waiting for it.
+        While the circuit is open no check is sent (it would be refused): the source is down."""
+        key = self._credentials_org(org)
+        observed = self.observed(key)
+        if self.breaker.state == "open":
+            observed.note("down", "backend_unavailable")
+        elif not observed.fresh():
+            if observed.lock is None:
+                observed.lock = asyncio.Lock()
+            async with observed.lock:
+                if not observed.fresh():  # nobody checked while we waited
+                    await self._check(org, observed, timeout)
+        return SourceHealth(observed.health, observed.reason, self.breaker.state)
+
+    async def _check(self, org: str | None, observed: _Observed, timeout: float) -> None:  # noqa: ASYNC109
         try:
             async with asyncio.timeout(timeout):
-                await self.connector(None).check()
+                await self.connector(org).check()
         except TimeoutError:
-            self.health = "down"
-            return f"no answer within {timeout:g}s"
+            observed.note("down", "backend_timeout")
         except GatewayError as err:
-            self.health = "down"
-            return self._redactor.scrub_text(f"{err.error}: {err.msg}")
-        except Exception as err:  # a connector bug must not take /readyz down with it
-            self.health = "down"
+            observed.note("down" if isinstance(err, BackendFailure) else "ok",
+                          err.error if isinstance(err, BackendFailure) else None)
+        except Exception:  # a connector bug must not take /v1/sources down with it
             log.warning("source_check_failed", source=self.name, exc_info=True)
-            return self._redactor.scrub_text(f"{type(err).__name__}: {err}")
-        self.health = "ok"
-        return None
+            observed.note("down", "internal_error")
+        else:
+            observed.note("ok")
 
     async def aclose(self) -> None:
         conns, self._connectors = list(self._connectors.values()), {}
@@ -167,8 +227,7 @@ class Sources:
     def __init__(self, sources: dict[str, Source], sessions: list[aiohttp.ClientSession]) -> None:
         self._sources = sources
         self._sessions = sessions
-        self._ready: tuple[float, Readiness] | None = None
-        self._ready_lock = asyncio.Lock()
+        self.closed = False
 
     @classmethod
     async def open(cls, config: GatewayConfig, metrics: Metrics, redactor: Redactor) -> Sources:
@@ -194,37 +253,8 @@ class Sources:
                 f"Unknown source '{name}'", key="unknown_source", params={"source": name}
             ) from None
 
-    async def check_all(self, timeout: float) -> Readiness:  # noqa: ASYNC109  (per source)
-        """Check every source concurrently; the answer is reused for a few seconds."""
-        async with self._ready_lock:  # concurrent probes wait for one run instead of each running
-            now = time.monotonic()
-            if self._ready is None or now - self._ready[0] >= READY_CACHE_SECONDS:
-                srcs = list(self._sources.values())
-                reasons = await asyncio.gather(*(s.check(timeout) for s in srcs))
-                report: dict[str, dict[str, str]] = {}
-                for src, reason in zip(srcs, reasons, strict=True):
-                    report[src.name] = {"status": "ok"} if reason is None else {
-                        "status": "down", "reason": reason,
-                    }
-                self._ready = (time.monotonic(), Readiness(all(r is None for r in reasons), report))
-            return self._with_breakers(self._ready[1])
-
-    def _with_breakers(self, checked: Readiness) -> Readiness:
-        """The (possibly cached) check with each breaker's state as of now laid over it."""
-        report = dict(checked.sources)
-        for src in self._sources.values():
-            state = src.breaker.state
-            if state != "closed":
-                wait = math.ceil(src.breaker.retry_after())
-                report[src.name] = {"status": state, "reason": (
-                    f"circuit {state.replace('_', '-')} after repeated backend failures; "
-                    f"next trial call in {wait}s" if state == "open" else
-                    "circuit half-open: the next call is a trial"
-                )}
-        ready = all(entry["status"] == "ok" for entry in report.values())
-        return Readiness(ready=ready, sources=report)
-
     async def aclose(self) -> None:
         """Connectors first (they may log out through the session), then the sessions."""
+        self.closed = True
         await asyncio.gather(*(s.aclose() for s in self._sources.values()))
         await asyncio.gather(*(s.close() for s in self._sessions), return_exceptions=True)

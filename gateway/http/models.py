@@ -149,7 +149,18 @@ class DeletedEnvelope(_Ok):
 class SourceModel(_Closed):
     name: str
     type: str
-    health: Literal["ok", "down", "unknown"]
+    health: Literal["ok", "down", "unknown"] = Field(
+        description="the last known health of the backend credentials this org uses (another "
+        "org's credentials never show here); re-checked when older than 5 s"
+    )
+    reason: str | None = Field(
+        None, description="why it is down: the error id a call got",
+        examples=["backend_auth_failed"],
+    )
+    circuit: Literal["closed", "open", "half_open"] = Field(
+        description="the source's circuit breaker, shared by every org: open means calls are "
+        "refused at once with 503 until a trial call succeeds"
+    )
 
 
 class SourceListEnvelope(_Ok):
@@ -199,14 +210,11 @@ class HealthBody(_Closed):
     status: Literal["ok"]
 
 
-class SourceReadiness(_Closed):
-    status: Literal["ok", "down", "open", "half_open"]  # open/half_open: its circuit breaker
-    reason: str | None = None
-
-
 class ReadyBody(_Closed):
+    """The process's own readiness (spec §14); backends never make it fail."""
+
     status: Literal["ready", "not_ready"]
-    sources: dict[str, SourceReadiness]
+    reason: str | None = Field(None, examples=["shutting down"])
 
 
 class BulkEntry(_Closed):

@@ -98,13 +98,15 @@ ROUTES: tuple[Route, ...] = (
           "Batch of calls (SugarCRM /bulk shape), one answer per entry; writes coalesced into "
           "the backends' native batches", "bulk", body=BulkBody, response=BulkResults),
     Route("GET", "/v1/sources", discovery.list_sources, "sources.list",
-          "The sources this API key may use", "discovery", response=SourceListEnvelope),
+          "The sources this API key may use, with the health of this org's credentials",
+          "discovery", response=SourceListEnvelope),
     Route("GET", "/v1/sources/{source}/entities", discovery.list_entities, "sources.entities",
           "A source's entities and their fields", "discovery", response=EntityListEnvelope),
     Route("GET", "/healthz", ops.healthz, "ops.healthz", "Process alive", "operations",
           response=HealthBody, public=True),
     Route("GET", "/readyz", ops.readyz, "ops.readyz",
-          "Config loaded and every source answering (503 with reasons otherwise)", "operations",
+          "The process's own readiness: config loaded, able to serve (backends never make it "
+          "fail; see /v1/sources)", "operations",
           response=ReadyBody, public=True),
     Route("GET", "/metrics", ops.metrics, "ops.metrics", "Prometheus metrics", "operations",
           public=True, content_type="text/plain"),

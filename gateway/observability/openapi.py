@@ -87,7 +87,7 @@ def _responses(route: Route) -> dict[str, Any]:
     }
     if route.public:
         if route.name == "ops.readyz" and route.response is not None:
-            out["503"] = {"description": "not ready; reasons per source",
+            out["503"] = {"description": "not ready: starting or shutting down",
                           "content": {"application/json": {"schema": _ref(route.response)}}}
         if _PATH_PARAM.search(route.path):  # /docs/{asset}: an unknown name is not found
             out["404"] = {"description": "no such document",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from gateway.connector import EntityInfo
 from gateway.http.envelope import ok
-from gateway.http.keys import SOURCES, state
+from gateway.http.keys import CONFIG, SOURCES, state
 
 __all__ = ["list_entities", "list_sources"]
 
@@ -23,12 +25,18 @@ def entity_json(info: EntityInfo) -> dict[str, object]:
 
 
 async def list_sources(request: web.Request) -> web.Response:
+    """Each source this consumer may use, with the health of the credentials its org uses
+    there (checked when the last observation is stale) and the source's circuit breaker."""
     consumer = state(request).consumer
     assert consumer is not None  # the consumers middleware guards every /v1 route
+    org = state(request).org
+    timeout = request.app[CONFIG].server.readyTimeout
+    sources = [s for s in request.app[SOURCES] if consumer.allows_source(s.name)]
+    seen = await asyncio.gather(*(s.probe(org, timeout) for s in sources))
     return ok([
-        {"name": s.name, "type": s.type, "health": s.health}
-        for s in request.app[SOURCES]
-        if consumer.allows_source(s.name)
+        {"name": s.name, "type": s.type, "health": h.health, "reason": h.reason,
+         "circuit": h.circuit}
+        for s, h in zip(sources, seen, strict=True)
     ])
 
 

@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.errors import NotFound
 from gateway.http.envelope import JSON_TYPE, dumps
-from gateway.http.keys import CONFIG, METRICS, OPENAPI, SOURCES
+from gateway.http.keys import METRICS, OPENAPI, SOURCES
 
 __all__ = ["DOCS_ASSETS", "docs", "docs_asset", "healthz", "metrics", "openapi", "readyz"]
 
@@ -35,10 +35,17 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    timeout = request.app[CONFIG].server.readyTimeout
-    report = await request.app[SOURCES].check_all(timeout)
-    body = {"status": "ready" if report.ready else "not_ready", "sources": report.sources}
-    return _json(body, 200 if report.ready else 503)
+    """The process's own readiness (spec §14): config loaded, sources opened, not shutting down.
+
+    Backends are not asked: replicas share them, so a backend that is down or a circuit that
+    is open would take every replica out of its load balancer at once. That shows per org in
+    ``/v1/sources`` and in ``/metrics`` instead."""
+    sources = request.app.get(SOURCES)
+    if sources is None:
+        return _json({"status": "not_ready", "reason": "starting"}, 503)
+    if sources.closed:
+        return _json({"status": "not_ready", "reason": "shutting down"}, 503)
+    return _json({"status": "ready"})
 
 
 async def metrics(request: web.Request) -> web.Response:

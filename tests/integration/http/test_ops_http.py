@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-import gateway.sources
+from gateway.http.keys import SOURCES
 from gateway.http.routes import ROUTES
 from tests.integration.http.conftest import auth
 from tests.integration.http.memory import STORES
@@ -19,25 +18,25 @@ async def test_healthz(client: Any) -> None:
     assert resp.status == 200 and await resp.json() == {"status": "ok"}
 
 
-async def test_readyz_ok_then_503_with_reasons(
-    client: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_readyz_is_the_process_alone_never_its_backends(client: Any) -> None:
+    """Spec §14: a backend that is down shows in /v1/sources and metrics, never in /readyz
+    (replicas share backends; failing readiness for one would take every replica out)."""
     resp = await client.get("/readyz")
-    assert resp.status == 200
-    assert await resp.json() == {"status": "ready", "sources": {"mem": {"status": "ok"},
-                                                                "other": {"status": "ok"}}}
-    checks = STORES["mem"].checks
-    await client.get("/readyz")
-    assert STORES["mem"].checks == checks  # answered from the short cache
-
+    assert resp.status == 200 and await resp.json() == {"status": "ready"}
     STORES["mem"].down = True
-    monkeypatch.setattr(gateway.sources, "READY_CACHE_SECONDS", 0.0)
     resp = await client.get("/readyz")
-    got = await resp.json()
-    assert resp.status == 503 and got["status"] == "not_ready"
-    assert got["sources"]["other"] == {"status": "ok"}
-    assert got["sources"]["mem"]["status"] == "down"
-    assert "maintenance" in got["sources"]["mem"]["reason"]
+    assert resp.status == 200 and await resp.json() == {"status": "ready"}
+    assert STORES["mem"].checks == 0  # probes never reach a backend
+    listed = await client.get("/v1/sources?orgId=acme", headers=auth())
+    health = {s["name"]: (s["health"], s["reason"]) for s in (await listed.json())["data"]}
+    assert health == {"mem": ("down", "backend_unavailable"), "other": ("ok", None)}
+
+
+async def test_readyz_is_503_once_the_process_stops_serving(client: Any) -> None:
+    await client.app[SOURCES].aclose()  # what the shutdown does before the app goes away
+    resp = await client.get("/readyz")
+    assert resp.status == 503
+    assert await resp.json() == {"status": "not_ready", "reason": "shutting down"}
 
 
 async def test_metrics_has_the_four_families_after_traffic(client: Any, metrics: Any) -> None:

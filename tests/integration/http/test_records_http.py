@@ -133,7 +133,9 @@ async def test_sources_lists_only_what_the_key_may_use(client: Any) -> None:
     resp = await client.get("/v1/sources?orgId=acme", headers=auth(APP_KEY))
     got = await resp.json()
     assert {s["name"] for s in got["data"]} == {"mem", "other"}
-    assert {"name": "mem", "type": "memory", "health": "unknown"} in got["data"]
+    # No call made yet: listing checks this org's credentials (memory: always fine).
+    assert {"name": "mem", "type": "memory", "health": "ok", "reason": None,
+            "circuit": "closed"} in got["data"]
     resp = await client.get("/v1/sources?orgId=any-org", headers=auth(HASHED_KEY))
     assert [s["name"] for s in (await resp.json())["data"]] == ["mem"]
     resp = await client.get("/v1/sources?orgId=acme", headers=auth(NARROW_KEY))

@@ -33,9 +33,13 @@ async def test_n_failures_open_it_and_it_answers_503_without_calling_the_backend
     assert 28 <= int(headers["Retry-After"]) <= 30 and took < 0.5
     assert backend_calls(harness) == before  # nothing reached the backend
 
-    ready = await gw.get("/readyz")
-    report = await ready.json()
-    assert ready.status == 503 and report["sources"][harness.type]["status"] == "open"
+    ready = await gw.get("/readyz")  # spec §14: an open circuit never fails readiness
+    assert ready.status == 200 and await ready.json() == {"status": "ready"}
+    listed = await (await gw.get("/v1/sources", params={"orgId": "acme"},
+                                 headers={"Authorization": "Bearer test-key"})).json()
+    (entry,) = listed["data"]
+    assert (entry["circuit"], entry["health"]) == ("open", "down"), entry
+    assert backend_calls(harness) == before  # nor does discovery call a backend it paused
     metrics = await (await gw.get("/metrics")).text()
     src = f'{{source="{harness.type}"}}'
     assert sample(metrics, f"gateway_breaker_state{src}") == 2
@@ -71,8 +75,9 @@ async def test_half_open_lets_one_trial_through_and_its_success_closes_it(
     assert (await trial)[0] == 200
     harness.emulator.faults.latency = 0
     assert (await get_one(gw, harness))[0] == 200
-    ready = await (await gw.get("/readyz")).json()
-    assert ready["sources"][harness.type]["status"] == "ok"
+    listed = await (await gw.get("/v1/sources", params={"orgId": "acme"},
+                                 headers={"Authorization": "Bearer test-key"})).json()
+    assert [(s["circuit"], s["health"]) for s in listed["data"]] == [("closed", "ok")]
 
 
 async def test_a_failed_trial_opens_it_again(harness: Any, gateway_on: Any):
