@@ -46,6 +46,12 @@ class FieldInfo:
     filterable: bool = True
     sortable: bool = True
     multivalued: bool = False
+    # A relationship: the entity whose records the value refers to or embeds ("*": the backend
+    # does not say which). A consumer not allowed that entity sees only the ids there.
+    related: str | None = None
+    # With ``related``: the value is a copy of the related record's data (a Sugar relate
+    # field), not its id; it is hidden (null) from a consumer not allowed that entity.
+    related_copy: bool = False
 
 
 @dataclass(frozen=True, slots=True)

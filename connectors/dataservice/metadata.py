@@ -34,6 +34,16 @@ def _sql_name(definition: Mapping[str, Any]) -> str:
     return str(name or "NVARCHAR").upper()
 
 
+def _target(definition: Mapping[str, Any]) -> str:
+    """The entity a relationship field points at (``referenceEntity.name``, else
+    ``referenceName``); ``*`` when the schema does not say, which no scope narrower than the
+    whole source allows."""
+    ref = definition.get("referenceEntity")
+    name = ref.get("name") if isinstance(ref, Mapping) else None
+    name = name or definition.get("referenceName")
+    return name if isinstance(name, str) and name else "*"
+
+
 def field_info(definition: Mapping[str, Any]) -> tuple[FieldInfo, Kind | None]:
     """One field of the schema answer; the key field ``Id`` becomes ``id``."""
     name = str(definition.get("name"))
@@ -43,7 +53,7 @@ def field_info(definition: Mapping[str, Any]) -> tuple[FieldInfo, Kind | None]:
         return FieldInfo("id"), "uuid"
     if display == "Relationship":
         # Read back as the related record (expanded): only null checks mean the same here.
-        return FieldInfo(name, "json", sortable=False), "opaque"
+        return FieldInfo(name, "json", sortable=False, related=_target(definition)), "opaque"
     if display == "File":
         return FieldInfo(name, "file", sortable=False), "opaque"
     if display == "ChoiceSetMultiple":
@@ -84,8 +94,10 @@ def entity_from_config(
         gw = "id" if name == "Id" else name
         ftype, kind = _CONFIG_KINDS.get(fc.type, (fc.type, None))
         ftype = ftype if ftype in get_args(FieldType) else "string"
+        known = fields.get(gw)  # a relationship stays one: the config types, it cannot retarget
         fields[gw] = FieldInfo(gw, cast(FieldType, ftype),
-                               filterable=fc.filterable, sortable=fc.sortable)
+                               filterable=fc.filterable, sortable=fc.sortable,
+                               related=known.related if known else None)
         if kind is not None:
             kinds[gw] = kind
         else:

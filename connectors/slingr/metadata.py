@@ -32,6 +32,9 @@ def make_field(name: str, slingr_type: str, *, multiple: bool = False,
     return SlingrField(
         name=name, type=kind.gateway, filterable=filterable, sortable=can_sort,
         multivalued=multiple, slingr_type=slingr_type,
+        # Slingr embeds {id, label} of the related record and its runtime API does not say
+        # which entity that is: "*", shown whole only to consumers allowed every entity.
+        related="*" if slingr_type == "relationship" and "." not in name else None,
     )
 
 

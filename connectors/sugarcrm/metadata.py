@@ -35,12 +35,17 @@ def field_info(name: str, definition: Mapping[str, Any]) -> FieldInfo:
     ftype = _TYPES.get(sugar_type, "string")
     column = sugar_type not in _NOT_COLUMNS and definition.get("source") != "non-db"
     usable = column and ftype != "file"
+    related = definition.get("module") if sugar_type in ("relate", "link") else None
     return FieldInfo(
         name=name,
         type=ftype,
         filterable=usable,
         sortable=usable,
         multivalued=sugar_type in _MULTIVALUED,
+        # A relate field holds a copy of the related record's field (account_name), its id is
+        # in another field (account_id); a link field, when asked for, the related records.
+        related=str(related or "*") if sugar_type in ("relate", "link") else None,
+        related_copy=sugar_type == "relate",
     )
 
 
@@ -63,8 +68,11 @@ def entity_from_config(
     fields = dict(base.fields) if base else {}
     for name, fc in config.fields.items():
         ftype = fc.type if fc.type in get_args(FieldType) else "string"
+        known = fields.get(name)  # a relate field stays one: the config only types it
         fields[name] = FieldInfo(
-            name, cast(FieldType, ftype), filterable=fc.filterable, sortable=fc.sortable
+            name, cast(FieldType, ftype), filterable=fc.filterable, sortable=fc.sortable,
+            related=known.related if known else None,
+            related_copy=known.related_copy if known else False,
         )
     fields.setdefault("id", FieldInfo("id"))
     return EntityInfo(name=module, fields=fields, label=base.label if base else module)

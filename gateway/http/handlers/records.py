@@ -14,6 +14,7 @@ from gateway.http.keys import CONFIG, SOURCES, state
 from gateway.query.execute import project, run_query
 from gateway.query.limits import nesting_depth
 from gateway.query.parse import parse_body, parse_params
+from gateway.related import cut_related
 from gateway.sources import Source
 
 __all__ = [
@@ -80,6 +81,15 @@ async def _target(request: web.Request) -> tuple[Source, Connector, EntityInfo]:
     return source, conn, info
 
 
+async def _visible(
+    request: web.Request, source: Source, conn: Connector, info: EntityInfo, *records: Record
+) -> list[Record]:
+    """The records as this consumer may see them: related records of entities its scopes do
+    not allow are cut to their ids (``gateway/related.py``)."""
+    return await cut_related(list(records), state(request).consumer, source.name, info,
+                             conn.describe)
+
+
 def _check_fields(data: Record, info: EntityInfo) -> None:
     """Unknown fields in a write are refused rather than silently dropped by a backend."""
     if not info.fields:
@@ -101,7 +111,8 @@ async def query_post(request: web.Request) -> web.Response:
     q = parse_body(body, max_page_size=server.maxPageSize, entity=info)
     with source.observe():
         result = await run_query(conn, info, q, max_scan=server.maxScanRecords)
-    return page(result.records, page_no=q.page_no, page_size=q.page_size, total=result.total)
+    records = await _visible(request, source, conn, info, *result.records)
+    return page(records, page_no=q.page_no, page_size=q.page_size, total=result.total)
 
 
 async def query_get(request: web.Request) -> web.Response:
@@ -111,7 +122,8 @@ async def query_get(request: web.Request) -> web.Response:
     q = parse_params(params, max_page_size=server.maxPageSize, entity=info)
     with source.observe():
         result = await run_query(conn, info, q, max_scan=server.maxScanRecords)
-    return page(result.records, page_no=q.page_no, page_size=q.page_size, total=result.total)
+    records = await _visible(request, source, conn, info, *result.records)
+    return page(records, page_no=q.page_no, page_size=q.page_size, total=result.total)
 
 
 async def get_record(request: web.Request) -> web.Response:
@@ -126,7 +138,8 @@ async def get_record(request: web.Request) -> web.Response:
         ).fields
     with source.observe():
         record = await conn.get(info.name, request.match_info["id"], fields)
-    return ok(project(record, fields))
+    (shown,) = await _visible(request, source, conn, info, project(record, fields))
+    return ok(shown)
 
 
 async def create_record(request: web.Request) -> web.Response:
@@ -135,7 +148,8 @@ async def create_record(request: web.Request) -> web.Response:
     _check_fields(data, info)
     with source.observe():
         record = await conn.create(info.name, data)
-    return ok(record, status=201)
+    (shown,) = await _visible(request, source, conn, info, record)
+    return ok(shown, status=201)
 
 
 def _if_match(request: web.Request) -> str | None:
@@ -171,7 +185,8 @@ async def update_record(request: web.Request) -> web.Response:
     _check_fields(data, info)
     with source.observe():
         record = await conn.update(info.name, record_id, data, version)
-    return ok(record)
+    (shown,) = await _visible(request, source, conn, info, record)
+    return ok(shown)
 
 
 async def delete_record(request: web.Request) -> web.Response:
