@@ -244,6 +244,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "この API キーはエンティティ '{entity}' を使用できません",
         "Esta clave de API no puede usar la entidad '{entity}'",
     ),
+    "related_not_allowed": _t(
+        "This API key may not filter or sort on '{field}': it reads a related record of an "
+        "entity this key may not use (only its id, or whether it is set)",
+        "此 API 密钥无权按 '{field}' 筛选或排序：它读取的是此密钥无权使用的实体的关联记录"
+        "（只能使用其 id 或判断是否为空）",
+        "この API キーは '{field}' でフィルターまたは並べ替えできません：使用できないエンティティの"
+        "関連レコードを読み取ります（id または設定の有無のみ可）",
+        "Esta clave de API no puede filtrar ni ordenar por '{field}': lee un registro relacionado "
+        "de una entidad que no puede usar (solo su id, o si tiene valor)",
+    ),
     "operation_not_allowed": _t(
         "This API key may not perform '{operation}' operations (it may: {allowed})",
         "此 API 密钥无权执行 '{operation}' 操作（允许：{allowed}）",

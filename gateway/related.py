@@ -13,7 +13,9 @@ names the related record, its id, so links stay followable and nothing of the re
 
 Stripping rather than refusing: the consumer may read the record it asked for, and a read that
 fails because of what happens to be linked to it would make scopes unusable. An allowed related
-record is itself cut by the same rule (expansion can go several levels deep).
+record is itself cut by the same rule (expansion can go several levels deep). A query may
+not filter or sort on what would be cut (``company.label``), which would read it back one
+comparison at a time: 403; the id and null checks stay allowed.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from gateway.connector import EntityInfo, Record
-from gateway.errors import GatewayError
+from gateway.errors import Detail, Forbidden, GatewayError
+from gateway.query.model import VALUELESS_OPERATORS, Query
 
 if TYPE_CHECKING:
     from gateway.config.model import Consumer
 
-__all__ = ["ANY_ENTITY", "ID_KEYS", "Cut", "cut_related", "plan_cut"]
+__all__ = ["ANY_ENTITY", "ID_KEYS", "Cut", "check_query", "cut_related", "plan_cut"]
 
 log = structlog.get_logger("gateway.related")
 
@@ -76,6 +79,18 @@ class Cut:
             if name in out:
                 out[name] = _nested(out[name], inner)
         return out
+
+
+    def reveals(self, path: str, *, null_check: bool = False) -> bool:
+        """Whether comparing or sorting on the dotted ``path`` reads something this cut hides
+        (a related record's id and whether it is set are never hidden)."""
+        top, _, rest = path.partition(".")
+        if top in self.hidden or top in self.to_ids:
+            if not rest:
+                return not null_check
+            return top in self.hidden or rest not in ID_KEYS
+        inner = self.nested.get(top)
+        return inner is not None and bool(rest) and inner.reveals(rest, null_check=null_check)
 
 
 def _ids_only(value: Any) -> Any:
@@ -142,6 +157,31 @@ async def plan_cut(
         return Cut(frozenset(to_ids), frozenset(hidden), nested)
 
     return await plan(info, 1)
+
+
+async def check_query(
+    query: Query, consumer: Consumer | None, source: str, info: EntityInfo, describe: Describe
+) -> None:
+    """403 when ``query`` filters or sorts on what ``consumer`` would see cut."""
+    cut = await plan_cut(consumer, source, info, describe)
+    if not cut:
+        return
+    refused: list[tuple[str, str]] = [
+        (f"filter[{g}][{c}].field", cond.field)
+        for g, group in enumerate(query.filter) for c, cond in enumerate(group.conditions)
+        if cut.reveals(cond.field, null_check=cond.operator in VALUELESS_OPERATORS)
+    ]
+    refused += [(f"orderBy[{i}].field", key.field) for i, key in enumerate(query.order_by)
+                if cut.reveals(key.field)]
+    if refused:
+        msg = ("This API key may not filter or sort on '{field}': it reads a related record of "
+               "an entity this key may not use (only its id, or whether it is set)")
+        raise Forbidden(
+            msg.format(field=refused[0][1]), key="related_not_allowed",
+            params={"field": refused[0][1]},
+            details=[Detail(path, msg.format(field=name), "related_not_allowed",
+                            {"field": name}) for path, name in refused],
+        )
 
 
 async def cut_related(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from gateway.config.model import Consumer
 from gateway.connector import EntityInfo, FieldInfo
-from gateway.errors import NotFound
-from gateway.related import ANY_ENTITY, cut_related, plan_cut
+from gateway.errors import Forbidden, NotFound
+from gateway.query.model import Condition, Group, OrderKey, Query
+from gateway.related import ANY_ENTITY, check_query, cut_related, plan_cut
 
 ENTITIES = {
     "Athletes": EntityInfo("Athletes", {
@@ -68,3 +69,28 @@ async def test_no_entity_scopes_or_a_source_wildcard_cut_nothing() -> None:
     cut = await plan_cut(consumer("src/x", "src/y"), "src", unknown, describe)
     assert cut.apply({"ref": {"id": "1", "label": "L"}}) == {"ref": {"id": "1"}}
     assert cut.apply({"ref": "1"}) == {"ref": "1"} and cut.apply({"ref": None}) == {"ref": None}
+
+
+async def test_what_a_query_may_compare() -> None:
+    cut = await plan_cut(consumer("src/Athletes", "src/Olympics"), "src", ENTITIES["Athletes"],
+                         describe)
+    assert not cut.reveals("Name") and not cut.reveals("Games.Name")
+    assert cut.reveals("Games.Host.Name") and not cut.reveals("Games.Host.Id")
+    assert cut.reveals("Coaches") and not cut.reveals("Coaches", null_check=True)
+    assert cut.reveals("club_name") and cut.reveals("club_name.id")
+    assert not cut.reveals("club_name", null_check=True)
+
+
+async def test_check_query_names_every_refused_filter_and_order_key() -> None:
+    q = Query(filter=(Group((Condition("Name", "==", "Ana"),
+                             Condition("Games.Name", "startsWith", "P"))),
+                      Group((Condition("Games", "isNull"),))),
+              order_by=(OrderKey("club_name"), OrderKey("Name")))
+    try:
+        await check_query(q, consumer("src/Athletes"), "src", ENTITIES["Athletes"], describe)
+    except Forbidden as err:
+        assert err.key == "related_not_allowed"
+        assert [d.path for d in err.details] == ["filter[0][1].field", "orderBy[0].field"]
+    else:
+        raise AssertionError("a filter on Games.Name was let through")
+    await check_query(q, consumer("src/*"), "src", ENTITIES["Athletes"], describe)

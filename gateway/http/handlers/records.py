@@ -14,7 +14,7 @@ from gateway.http.keys import CONFIG, SOURCES, state
 from gateway.query.execute import project, run_query
 from gateway.query.limits import nesting_depth
 from gateway.query.parse import parse_body, parse_params
-from gateway.related import cut_related
+from gateway.related import check_query, cut_related
 from gateway.sources import Source
 
 __all__ = [
@@ -109,6 +109,7 @@ async def query_post(request: web.Request) -> web.Response:
     source, conn, info = await _target(request)
     server = request.app[CONFIG].server
     q = parse_body(body, max_page_size=server.maxPageSize, entity=info)
+    await check_query(q, state(request).consumer, source.name, info, conn.describe)
     with source.observe():
         result = await run_query(conn, info, q, max_scan=server.maxScanRecords)
     records = await _visible(request, source, conn, info, *result.records)
@@ -120,6 +121,7 @@ async def query_get(request: web.Request) -> web.Response:
     source, conn, info = await _target(request)
     server = request.app[CONFIG].server
     q = parse_params(params, max_page_size=server.maxPageSize, entity=info)
+    await check_query(q, state(request).consumer, source.name, info, conn.describe)
     with source.observe():
         result = await run_query(conn, info, q, max_scan=server.maxScanRecords)
     records = await _visible(request, source, conn, info, *result.records)

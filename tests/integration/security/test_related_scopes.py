@@ -174,3 +174,31 @@ async def test_sugar_relate_copy_is_hidden_from_a_contacts_only_consumer(
     assert narrow["account_name"] is None and narrow["account_id"] == contact["account_id"]
     wide = (await _json(await gw.get(url, params={"orgId": ORG}, headers=_auth(WIDE))))["data"]
     assert wide["account_name"] and wide["account_id"] == contact["account_id"]
+
+
+async def test_filtering_or_sorting_on_a_cut_relation_is_refused(
+    aiohttp_server: Any, make_gateway: Any
+):
+    """Reading a hidden label back one comparison at a time is refused; ids and null checks
+    on the relation stay allowed."""
+    h = HARNESSES["slingr"]()
+    await h.start(aiohttp_server)
+    gw = await _gateway(make_gateway, h, "contacts", "companies")
+    contact = next(r for r in h.emulator.store.all("contacts") if r.get("company"))
+    url = "/v1/records/slingr/contacts/query"
+    before = len(h.emulator.log)
+    for body, path in (
+        ({"filter": [[{"field": "company.label", "operator": "startsWith", "value": "A"}]]},
+         "filter[0][0].field"),
+        ({"filter": [[{"field": "company", "operator": "contains", "value": "Acme"}]]},
+         "filter[0][0].field"),
+    ):
+        got = await _json(await gw.post(url, params={"orgId": ORG}, json=body,
+                                        headers=_auth(NARROW)), 403)
+        assert got["error"] == "forbidden" and got["details"][0]["path"] == path, got
+    assert not [c for c in h.emulator.log[before:] if "/data/contacts" in c.path]
+    by_id = {"filter": [[{"field": "company.id", "operator": "==",
+                          "value": contact["company"]["id"]}],
+                        [{"field": "company", "operator": "isNull"}]], "pageSize": 5}
+    assert (await _json(await gw.post(url, params={"orgId": ORG}, json=by_id,
+                                      headers=_auth(NARROW))))["data"]
