@@ -79,7 +79,7 @@ def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from gateway.http.app import create_app  # the HTTP layer loads only when serving
-    from gateway.http.protocol import HANDLER_ARGS
+    from gateway.http.protocol import GatewayRunner
 
     try:
         app = create_app(config)
@@ -88,18 +88,25 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     host, port = config.server.host, config.server.port
 
-    def announce(_: str) -> None:
-        _err(f"gateway {__version__} listening on http://{host}:{port}")
+    async def run() -> int:
+        # access_log=None: the gateway writes its own canonical line per request. The runner's
+        # connections carry the parser bounds (long request lines and headers are a 400, never
+        # a 500) and answer the parser's refusals in the error envelope.
+        runner = GatewayRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            try:
+                await web.TCPSite(runner, host, port).start()
+            except OSError as exc:
+                _err(f"gateway: cannot listen on {host}:{port}: {exc.strerror or exc}")
+                return EXIT_FAILED
+            _err(f"gateway {__version__} listening on http://{host}:{port}")
+            await _until_stopped()
+        finally:
+            await runner.cleanup()
+        return EXIT_OK
 
-    try:
-        # access_log=None: the gateway writes its own canonical line per request.
-        # HANDLER_ARGS go on to each connection's handler: long request lines and headers are
-        # a 400 from the parser, never a 500.
-        web.run_app(app, host=host, port=port, access_log=None, print=announce, **HANDLER_ARGS)
-    except OSError as exc:
-        _err(f"gateway: cannot listen on {host}:{port}: {exc.strerror or exc}")
-        return EXIT_FAILED
-    return EXIT_OK
+    return _run(run)
 
 
 def _check_config(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from gateway.config.load import build_config, parse_yaml
 from gateway.config.model import GatewayConfig
-from gateway.http.protocol import HANDLER_ARGS
+from gateway.http.protocol import HANDLER_ARGS, GatewayRunner
 from gateway.registry import connector_types
 
 __all__ = ["DEMO_KEY", "DEMO_ORG", "DEMO_YAML", "DemoHandle", "demo_config_text", "start_demo"]
@@ -138,10 +138,12 @@ class DemoHandle:
         return lines
 
 
-async def _start(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+async def _start(app: web.Application, host: str, port: int,
+                 runner_class: type[web.AppRunner] = web.AppRunner) -> tuple[web.AppRunner, int]:
     # The gateway writes its own access line; aiohttp's would duplicate it. The emulators get
-    # the gateway's parser bounds too: harmless for them, and one less difference to explain.
-    runner = web.AppRunner(app, access_log=None, **HANDLER_ARGS)
+    # the gateway's parser bounds too: harmless for them, and one less difference to explain
+    # (but not its GatewayRunner: they answer bad requests as their backends would).
+    runner = runner_class(app, access_log=None, **HANDLER_ARGS)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
@@ -189,7 +191,7 @@ async def start_demo(host: str = "127.0.0.1", port: int = 8080) -> DemoHandle:
         config = config.model_copy(
             update={"server": config.server.model_copy(update={"host": host, "port": port})}
         )
-        runner, bound = await _start(create_app(config), host, port)
+        runner, bound = await _start(create_app(config), host, port, GatewayRunner)
         runners.append(runner)
     except BaseException:
         for runner in reversed(runners):

@@ -15,6 +15,7 @@ Raise anywhere, render once (``gateway/http/middleware/errors.py``). Each class 
     ├── MethodNotAllowed              405 method_not_allowed
     ├── Conflict                      409 conflict
     ├── PayloadTooLarge               413 payload_too_large
+    ├── UnsupportedMediaType          415 unsupported_media_type
     ├── Unsupported                   422 unsupported
     ├── RateLimited                   429 rate_limited        (retry_after)
     └── BackendFailure                502 backend_error       (sent: was the call delivered?)
@@ -51,6 +52,7 @@ __all__ = [
     "SourceInfo",
     "Unauthorized",
     "Unsupported",
+    "UnsupportedMediaType",
 ]
 
 
@@ -142,6 +144,13 @@ class Conflict(GatewayError):
 
 class PayloadTooLarge(GatewayError):
     status, error = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(GatewayError):
+    """The request body comes in a form the gateway cannot read (a content coding other than
+    gzip, deflate or identity)."""
+
+    status, error = 415, "unsupported_media_type"
 
 
 class Unsupported(GatewayError):

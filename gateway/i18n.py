@@ -91,6 +91,36 @@ CATALOG: dict[str, dict[str, str]] = {
         "The request is too large", "请求过大", "リクエストが大きすぎます",
         "La solicitud es demasiado grande",
     ),
+    "unsupported_media_type": _t(
+        "The request body comes in a form the gateway cannot read",
+        "网关无法读取该格式的请求体", "ゲートウェイはこの形式のリクエスト本文を読み取れません",
+        "El gateway no puede leer el cuerpo de la solicitud en esta forma",
+    ),
+    "unsupported_content_encoding": _t(
+        "Content-Encoding '{encoding}' is not supported; send the body as gzip, deflate or "
+        "identity",
+        "不支持 Content-Encoding '{encoding}'；请以 gzip、deflate 或 identity 发送请求体",
+        "Content-Encoding '{encoding}' には対応していません。本文は gzip、deflate、identity "
+        "のいずれかで送ってください",
+        "Content-Encoding '{encoding}' no es compatible; envíe el cuerpo como gzip, deflate o "
+        "identity",
+    ),
+    "bad_content_encoding": _t(
+        "The body could not be decoded as {encoding}",
+        "无法按 {encoding} 解码请求体", "本文を {encoding} としてデコードできません",
+        "No se pudo decodificar el cuerpo como {encoding}",
+    ),
+    "duplicate_header": _t(
+        "The header {header} is given more than once", "请求头 {header} 重复出现",
+        "ヘッダー {header} が重複しています", "La cabecera {header} aparece más de una vez",
+    ),
+    "malformed_http": _t(
+        "The request could not be read as HTTP/1.1 (request line, headers or framing)",
+        "无法按 HTTP/1.1 读取该请求（请求行、请求头或分帧）",
+        "リクエストを HTTP/1.1 として読み取れません（リクエスト行、ヘッダー、またはフレーミング）",
+        "La solicitud no se pudo leer como HTTP/1.1 (línea de solicitud, cabeceras o "
+        "delimitación)",
+    ),
     "unsupported": _t(
         "This source cannot do this operation", "该数据源不支持此操作",
         "このソースはこの操作に対応していません", "Esta fuente no admite esta operación",

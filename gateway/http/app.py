@@ -14,8 +14,10 @@ from gateway.http.keys import CONFIG, CONSUMERS, METRICS, OPENAPI, REDACTOR, SOU
 from gateway.http.middleware.consumers import KeyRing, consumers_middleware
 from gateway.http.middleware.context import add_request_id_header, context_middleware
 from gateway.http.middleware.errors import errors_middleware
+from gateway.http.middleware.headers import headers_middleware
 from gateway.http.middleware.idempotency import idempotency_middleware
 from gateway.http.middleware.limits import add_limit_headers, limits_middleware
+from gateway.http.protocol import set_server_header
 from gateway.http.routes import ROUTES
 from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import Metrics
@@ -37,6 +39,7 @@ MIDDLEWARES = (
     context_middleware,
     errors_middleware,
     consumers_middleware,
+    headers_middleware,
     limits_middleware,
     idempotency_middleware,
 )
@@ -78,6 +81,7 @@ def create_app(
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler, name=route.name)
     app.on_response_prepare.append(add_request_id_header)
+    app.on_response_prepare.append(set_server_header)
     app.on_response_prepare.append(add_limit_headers)
     app.cleanup_ctx.append(_state_ctx)
     app.cleanup_ctx.append(_sources_ctx)

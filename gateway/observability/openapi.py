@@ -34,6 +34,8 @@ _API_ERRORS = {
     500: "A bug; the requestId finds it in the logs",
 }
 _WRITE_ERRORS = {409: "Version mismatch (optimistic locking)"}
+# Calls that carry a body: one in a content coding other than gzip, deflate or identity.
+_BODY_ERRORS = {415: "Content-Encoding not supported (Accept-Encoding names those that are)"}
 _PATH_DOC = {
     "source": "a configured source name",
     "entity": "an entity of that source",
@@ -97,6 +99,8 @@ def _responses(route: Route) -> dict[str, Any]:
     errors = dict(_API_ERRORS)
     if route.method in ("PATCH", "PUT", "DELETE", "POST") and route.name != "records.query":
         errors.update(_WRITE_ERRORS)
+    if route.method in ("PATCH", "PUT", "POST"):
+        errors.update(_BODY_ERRORS)
     for status, text in sorted(errors.items()):
         out[str(status)] = {
             "description": text,

@@ -1,9 +1,10 @@
 """Who is calling: Bearer API key → Consumer (constant-time), then its org and scope checks.
 
-Scopes (``consumers[].scopes``) are checked for every /v1 call, and so for every bulk entry,
-which runs through this middleware like a call sent alone: source, then ``source/entity``, then
-the operation the route performs (:data:`ROUTE_OPERATIONS`). A refusal is 403 ``forbidden``
-naming what is missing.
+A request with two ``Authorization`` headers is 400 ``invalid_request`` before any key is
+looked up. Scopes (``consumers[].scopes``) are checked for every /v1 call, and so for every
+bulk entry, which runs through this middleware like a call sent alone: source, then
+``source/entity``, then the operation the route performs (:data:`ROUTE_OPERATIONS`). A refusal
+is 403 ``forbidden`` naming what is missing.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import structlog
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from gateway.errors import Detail, Forbidden, InvalidRequest, Unauthorized
 from gateway.http.keys import CONSUMERS, state
+from gateway.http.middleware.headers import single_header
 from gateway.i18n import LOCALES
 
 if TYPE_CHECKING:
@@ -73,7 +75,8 @@ class KeyRing:
 
 
 def _bearer(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
+    # Two keys in one request: which one a proxy or a log saw is anyone's guess, so neither.
+    header = single_header(request, hdrs.AUTHORIZATION) or ""
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None

@@ -1,19 +1,95 @@
-"""The only place exceptions become HTTP answers: GatewayError, aiohttp's HTTP errors, and bugs."""
+"""The only place exceptions become HTTP answers: GatewayError, aiohttp's HTTP errors, and bugs.
+
+Two ways in: :func:`errors_middleware` for everything the app raises, and
+:func:`listener_error_response` for what aiohttp's connection handler refuses before the app
+sees a request (``gateway/http/protocol.py``): a malformed request line or header, one past the
+parser's bounds, or a body in a content coding the parser cannot inflate (``br`` without Brotli,
+``zstd`` without its module).
+"""
 
 from __future__ import annotations
 
+import re
+import uuid
+
 import structlog
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.http_exceptions import ContentEncodingError
 from aiohttp.typedefs import Handler
 
-from gateway.errors import GatewayError, InvalidRequest, MethodNotAllowed, NotFound
+from gateway.errors import (
+    GatewayError,
+    InvalidRequest,
+    MethodNotAllowed,
+    NotFound,
+    UnsupportedMediaType,
+)
 from gateway.http.envelope import error_response
 from gateway.http.keys import CONFIG, state
+from gateway.http.middleware.context import REQUEST_ID_HEADER
 from gateway.http.middleware.limits import too_large
+from gateway.i18n import DEFAULT_LOCALE
 
-__all__ = ["errors_middleware"]
+__all__ = [
+    "ACCEPT_ENCODING",
+    "errors_middleware",
+    "listener_error_response",
+    "unsupported_encoding",
+]
 
 log = structlog.get_logger("gateway.errors")
+
+# The content codings of request bodies that aiohttp inflates whatever is installed; the 415
+# answer names them (RFC 9110 §15.5.16: Accept-Encoding says what would have been accepted).
+ACCEPT_ENCODING = "gzip, deflate, identity"
+_CODING_IN_MESSAGE = re.compile(r"\((\w+)\)")
+
+
+def unsupported_encoding(coding: str) -> UnsupportedMediaType:
+    """415 for a body in ``coding`` (the answer names the codings that would do)."""
+    shown = coding[:40]
+    return UnsupportedMediaType(
+        f"Content-Encoding '{shown}' is not supported; send the body as gzip, deflate or "
+        "identity", key="unsupported_content_encoding", params={"encoding": shown},
+    )
+
+
+def _extra_headers(err: GatewayError) -> dict[str, str]:
+    return {hdrs.ACCEPT_ENCODING: ACCEPT_ENCODING} if isinstance(err, UnsupportedMediaType) else {}
+
+
+def _from_payload(exc: web.RequestPayloadError, request: web.Request) -> GatewayError:
+    """The body could not be read: its compressed data is corrupt, or its framing is broken
+    (short of Content-Length, bad chunks). The caller's fault, so a 400, never a 500."""
+    if isinstance(exc.__cause__, ContentEncodingError):
+        coding = request.headers.get(hdrs.CONTENT_ENCODING, "")[:40]
+        return InvalidRequest(f"The body could not be decoded as {coding}",
+                              key="bad_content_encoding", params={"encoding": coding})
+    return InvalidRequest(
+        "The request could not be read as HTTP/1.1 (request line, headers or framing)",
+        key="malformed_http",
+    )
+
+
+def listener_error_response(status: int, exc: BaseException | None) -> web.Response:
+    """The envelope for a refusal of aiohttp's connection handler (no app, no request state:
+    the default locale and a fresh request id)."""
+    err: GatewayError
+    if isinstance(exc, ContentEncodingError):
+        # Raised while the headers are parsed: the coding is known to aiohttp (br, zstd) but
+        # its decoder is not installed. The message names it in brackets.
+        found = _CODING_IN_MESSAGE.search(exc.message)
+        err = unsupported_encoding(found.group(1) if found else "")
+    elif status < 500:
+        err = InvalidRequest(
+            "The request could not be read as HTTP/1.1 (request line, headers or framing)",
+            key="malformed_http",
+        )
+    else:
+        err = GatewayError()
+    request_id = uuid.uuid4().hex
+    headers = {**_extra_headers(err), REQUEST_ID_HEADER: request_id}
+    return error_response(err, locale=DEFAULT_LOCALE, request_id=request_id, headers=headers)
 
 
 def _from_http(exc: web.HTTPException, request: web.Request) -> tuple[GatewayError, dict[str, str]]:
@@ -30,6 +106,8 @@ def _from_http(exc: web.HTTPException, request: web.Request) -> tuple[GatewayErr
         return err, {"Allow": ", ".join(sorted(exc.allowed_methods))}
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         return too_large(request.app[CONFIG].server.maxBodyBytes), {}
+    if isinstance(exc, web.HTTPUnsupportedMediaType):
+        return UnsupportedMediaType(exc.reason), {}
     if exc.status < 500:
         return InvalidRequest(exc.reason), {}
     return GatewayError("Internal error"), {}
@@ -49,9 +127,12 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if exc.status < 400:  # redirects and the like are answers, not errors
             raise
         err, headers = _from_http(exc, request)
+    except web.RequestPayloadError as exc:
+        err = _from_payload(exc, request)
     except Exception:
         # A bug: the traceback goes to our log (scrubbed), never to the caller.
         log.error("unhandled_exception", exc_info=True)
         err = GatewayError()  # the catalog's text: nothing of the bug reaches the caller
     st.extra["error"] = err.error
+    headers.update(_extra_headers(err))
     return error_response(err, locale=st.locale, request_id=st.request_id, headers=headers)
