@@ -53,7 +53,7 @@ MAX_FILENAME = 255
 # How long an upload may go without a byte from the caller before we give up on it (it holds a
 # backend connection open meanwhile).
 UPLOAD_IDLE_SECONDS = 60.0
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # RFC 5987 attr-char: what may stand unescaped in filename*.
 _ATTR_CHARS = "!#$&+-.^_`|~"
 
@@ -93,8 +93,12 @@ def content_disposition(filename: str) -> str:
     aiohttp's ``content_disposition_header`` is the MIME (multipart) flavour and would
     percent-encode the plain ``filename`` too, so it is not used here.
     """
-    fallback = "".join(c if " " <= c < "\x7f" else "_" for c in filename)
-    fallback = fallback.replace("\\", "\\\\").replace('"', '\\"')
+    # Whatever a backend stored, the caller gets a bare name (RFC 6266 §4.3). The plain form is
+    # lossy: CR, LF, other controls, quotes and backslashes become "_" (no escapes, which some
+    # parsers split wrongly), so no stored name can end the header or add another; the exact
+    # name is in filename*, percent-encoded.
+    filename = re.split(r"[/\\]", filename)[-1] or "file"
+    fallback = "".join(c if " " <= c < "\x7f" and c not in '"\\' else "_" for c in filename)
     value = f'attachment; filename="{fallback}"'
     if fallback != filename:
         value += "; filename*=UTF-8''" + quote(filename, safe=_ATTR_CHARS, encoding="utf-8")
@@ -121,10 +125,16 @@ def _params(request: web.Request, allowed: frozenset[str]) -> dict[str, str]:
 
 
 def _check_filename(name: str) -> str:
-    if not name.strip() or len(name) > MAX_FILENAME or _CONTROL.search(name):
+    """The name to store: the caller's last path segment (``../../etc/passwd`` → ``passwd``,
+    ``C:\\x\\y.txt`` → ``y.txt``), since a backend or whoever downloads the file later may
+    take a directory in it as one. A name with control characters, or with no file name left
+    (``dir/``, ``..``), is refused rather than guessed."""
+    base = re.split(r"[/\\]", name)[-1]
+    if (not base.strip() or base in (".", "..") or len(base) > MAX_FILENAME
+            or _CONTROL.search(name)):
         raise _bad("filename", "bad_filename",
                    "The file name must be 1 to 255 characters without control characters")
-    return name
+    return base
 
 
 async def _target(request: web.Request) -> tuple[Source, Connector, str, str, str]:
@@ -269,7 +279,7 @@ async def put_file(request: web.Request) -> web.Response:
         # A compressed body is inflated by aiohttp as it is read: its length is not the file's.
         if hdrs.CONTENT_ENCODING not in request.headers:
             size = declared
-    _check_filename(filename)
+    filename = _check_filename(filename)
     with source.observe():
         try:
             info = await conn.put_file(
