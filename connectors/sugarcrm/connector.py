@@ -48,7 +48,9 @@ from gateway.upstream.tokens import TokenCache
 
 __all__ = ["NOISE_FIELDS", "SugarConnector", "download_filename"]
 
-# Sugar adds these to every record; shown only when asked for by name.
+# Sugar adds these to every record, outside its field metadata. They describe the record as
+# seen by the gateway's own Sugar user (its ACL, favourites, follows, locks), not by the
+# consumer, so they are never shown; `fields` naming one is a 400 like any unknown field.
 NOISE_FIELDS = frozenset(
     {"_acl", "_module", "locked_fields", "my_favorite", "following", "_erased_fields"}
 )
@@ -73,7 +75,7 @@ def present(record: dict[str, Any], fields: tuple[str, ...] | None) -> Record:
     """A Sugar record as the gateway shows it: ``id`` always, asked fields, no Sugar noise."""
     if fields is None:
         return {k: v for k, v in record.items() if k not in NOISE_FIELDS}
-    keep = {"id", *fields}
+    keep = {"id", *fields} - NOISE_FIELDS  # even when a config entity declares one
     return {k: v for k, v in record.items() if k in keep}
 
 
