@@ -8,6 +8,7 @@ failures are ``gateway.errors`` classes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
 from gateway.query.model import Condition, Filter, OrderKey
 
 __all__ = [
+    "ANY_ID",
     "BatchAction",
     "BatchOp",
     "BatchOutcome",
@@ -26,6 +28,7 @@ __all__ = [
     "FieldType",
     "FileDownload",
     "FileInfo",
+    "IdShape",
     "Page",
     "PushedQuery",
     "Record",
@@ -67,6 +70,37 @@ class EntityInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class IdShape:
+    """What a backend's record ids look like (spec §10); an id of another shape is refused
+    before any backend call, so it can never name a list, an action or another path.
+
+    ``pattern`` must match the whole id; ``reserved`` are words the backend routes where an id
+    would stand (its list, count or action paths), compared case-insensitively; ``.`` and
+    ``..`` are never ids. ``description`` completes "ids are ..." in error messages.
+    """
+
+    pattern: str
+    description: str
+    reserved: frozenset[str] = frozenset()
+    _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_regex", re.compile(self.pattern, re.ASCII | re.DOTALL))
+
+    def accepts(self, value: str) -> bool:
+        return (
+            self._regex.fullmatch(value) is not None
+            and value not in (".", "..")
+            and value.lower() not in self.reserved
+        )
+
+
+# Any id but the empty one, a path step or one with control characters: the shape a connector
+# gets when it declares none (its URLs are still built from encoded segments).
+ANY_ID = IdShape(r"[^\x00-\x1f\x7f]{1,255}", "1 to 255 characters without control characters")
+
+
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a backend can do itself, read by the planner and shown in the README's table.
 
@@ -92,6 +126,7 @@ class Capabilities:
     # The backend's own order of identifiers, when it is not plain string order (SQL Server
     # orders GUIDs by their last bytes first); ties are broken in this order everywhere.
     id_key: Callable[[Any], Any] | None = None
+    id_shape: IdShape = ANY_ID  # what its record ids look like (spec §10)
 
 
 @dataclass(frozen=True, slots=True)

@@ -470,6 +470,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "フィールド名は空でない文字列である必要があります",
         "El nombre de campo debe ser una cadena no vacía",
     ),
+    "bad_record_id": _t(
+        "'{id}' is not a record id of {source}: ids there are {shape}",
+        "'{id}' 不是 {source} 的记录 ID：那里的 ID 是 {shape}",
+        "'{id}' は {source} のレコード ID ではありません（ID の形式: {shape}）",
+        "'{id}' no es un id de registro de {source}: allí los ids son {shape}",
+    ),
+    "unsafe_segment": _t(
+        "'{value}' cannot name a backend record, entity or field",
+        "'{value}' 不能用作后端记录、实体或字段的名称",
+        "'{value}' はバックエンドのレコード、エンティティ、フィールドの名前にできません",
+        "'{value}' no puede nombrar un registro, entidad o campo del backend",
+    ),
     "unknown_field": _t(
         "Unknown field '{field}' in {entity}", "{entity} 中没有字段 '{field}'",
         "{entity} に不明なフィールド '{field}' があります",

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from connectors.dataservice.config import DataServiceSource
 from gateway.errors import BackendFailure, SourceInfo
 from gateway.upstream.client import Upstream
+from gateway.upstream.urls import join
 
 __all__ = ["DataServiceClient", "envelope"]
-
-
-def _seg(value: str) -> str:
-    return quote(value, safe="")
 
 
 def envelope(body: Any) -> tuple[list[dict[str, Any]], int | None]:
@@ -45,7 +41,7 @@ class DataServiceClient:
         )
 
     def url(self, *parts: str) -> str:
-        return "/".join([self._api, *(_seg(p) for p in parts)])
+        return join(self._api, *parts)
 
     @property
     def headers(self) -> Mapping[str, str] | None:

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from connectors.dataservice.batch import BATCH_LIMIT
-from gateway.connector import Capabilities, FieldInfo
+from gateway.connector import Capabilities, FieldInfo, IdShape
 from gateway.errors import Unsupported
 from gateway.query.model import OPERATORS, Condition, Filter, OrderKey, Scalar
 
@@ -90,7 +90,15 @@ NOTES: dict[str, str] = {
     "(up to 1000 records); versioned updates checked first by one query on their Ids",
     "files": "Attachment/<Entity>/<id>/<field> upload (multipart), download, delete, streamed",
     "locking": "If-Match/version compared with UpdateTime before the update (not atomic)",
+    "ids": "a GUID (8-4-4-4-12 hexadecimal digits, any case); anything else is 400 before "
+    "any call",
 }
+
+# Record Ids are SQL Server uniqueidentifiers, shown in their 36-character form.
+ID_SHAPE = IdShape(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    "a GUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6",
+)
 
 
 def capabilities(max_page: int) -> Capabilities:
@@ -110,6 +118,7 @@ def capabilities(max_page: int) -> Capabilities:
         nulls_first=True,  # SQL Server sorts NULL before any value ascending
         files=True,
         id_key=sql_server_guid_order,
+        id_shape=ID_SHAPE,
     )
 
 

@@ -26,6 +26,7 @@ class Call:
     query: dict[str, Any]
     body: Any
     status: int | None
+    raw_path: str = ""  # as sent, still percent-encoded: what tests check path steps on
 
 
 class CallLog(list[Call]):
@@ -77,6 +78,7 @@ def log_middleware(log: CallLog) -> Middleware:
             status = exc.status
             raise
         finally:
-            log.append(Call(request.method, request.path, _query(request), body, status))
+            log.append(Call(request.method, request.path, _query(request), body, status,
+                            request.rel_url.raw_path))
 
     return middleware

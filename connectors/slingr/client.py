@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from gateway.errors import BackendFailure, SourceInfo
 from gateway.upstream.client import Upstream
+from gateway.upstream.urls import join, joined
 
 __all__ = ["ListAnswer", "SlingrClient"]
-
-
-def _seg(value: str) -> str:
-    return quote(value, safe="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +29,7 @@ class SlingrClient:
         self.base = base_url
 
     def url(self, *parts: str) -> str:
-        return "/".join([self.base, *(_seg(p) for p in parts)])
+        return join(self.base, *parts)
 
     def bad(self, what: str) -> BackendFailure:
         src = self._up.ctx.source
@@ -79,5 +75,5 @@ class SlingrClient:
         """``DELETE /data/{entity}/{ids}``: the record (one id), the per-id map (several), or
         the job reference (``job``)."""
         params = {"_async": "true"} if job else None
-        url = f"{self.url('data', entity)}/{','.join(_seg(i) for i in ids)}"
+        url = f"{self.url('data', entity)}/{joined(ids, ',')}"
         return await self._object("delete", "DELETE", url, params=params, safe=False)

@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from connectors.slingr.types import Kind, kind_of
-from gateway.connector import Capabilities, FieldInfo
+from gateway.connector import Capabilities, FieldInfo, IdShape
 from gateway.errors import Unsupported
 from gateway.query.model import OPERATORS, Condition, Filter, OrderKey, Scalar
 
@@ -73,7 +73,13 @@ NOTES: dict[str, str] = {
     "epoch milliseconds",
     "batch": "deletes only: DELETE /data/<entity>/<id1,id2,…>, up to 100 ids per call, a "
     "result per id; no batch create or update exists",
+    "ids": "24 hexadecimal digits (MongoDB ObjectId); anything else (a comma list, ., an "
+    "action, auditLogs, history, aggregate) is 400 before any call",
 }
+
+# Slingr ids are MongoDB ObjectIds; every word Slingr routes beside an id (actions,
+# auditLogs, history, aggregate, import, export) and every id list fails this shape.
+ID_SHAPE = IdShape(r"[0-9a-fA-F]{24}", "24 hexadecimal digits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +112,7 @@ def capabilities(max_page: int, *, files: bool = True) -> Capabilities:
         case_insensitive=False,
         nulls_first=True,
         files=files,
+        id_shape=ID_SHAPE,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -19,6 +19,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from gateway.connector import BatchOp
 from gateway.errors import BackendFailure, InvalidRequest, SourceInfo
 from gateway.upstream.client import UpstreamResponse
+from gateway.upstream.urls import join
 
 __all__ = ["BULK_LIMIT", "api_version", "sub_request", "sub_response", "update_body"]
 
@@ -48,12 +49,12 @@ def update_body(data: dict[str, Any], record_id: str) -> dict[str, Any]:
 
 def sub_request(version: str, module: str, op: BatchOp) -> dict[str, Any]:
     """One ``/bulk`` item doing what ``create``/``update``/``delete`` would do alone."""
-    path = f"/{version}/{quote(module, safe='')}"
+    path = join(f"/{version}", module)
     if op.action == "create":
         return {"url": path, "method": "POST", "data": orjson.dumps(op.data or {}).decode()}
     if op.record_id is None:
         raise InvalidRequest(f"A batch {op.action} needs the record id")
-    path = f"{path}/{quote(op.record_id, safe='')}"
+    path = join(path, op.record_id)
     if op.action == "delete":
         return {"url": path, "method": "DELETE"}
     item: dict[str, Any] = {

@@ -5,19 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 import orjson
 
 from gateway.errors import BackendFailure, SourceInfo
 from gateway.upstream.client import Upstream
+from gateway.upstream.urls import join
 
 __all__ = ["SugarClient"]
-
-
-def _seg(value: str) -> str:
-    return quote(value, safe="")
 
 
 class SugarClient:
@@ -28,7 +24,7 @@ class SugarClient:
         self._base = base_url
 
     def _url(self, *parts: str) -> str:
-        return "/".join([self._base, *(_seg(p) for p in parts)])
+        return join(self._base, *parts)
 
     def _bad(self, what: str) -> BackendFailure:
         src = self._up.ctx.source

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connectors.sugarcrm.batch import BULK_LIMIT
-from gateway.connector import Capabilities, FieldInfo
+from gateway.connector import Capabilities, FieldInfo, IdShape
 from gateway.errors import Unsupported
 from gateway.query.model import OPERATORS, Condition, Filter, OrderKey, Scalar
 
@@ -67,7 +67,21 @@ NOTES: dict[str, str] = {
     "fields": "email, team_name, relate/link/multienum fields are neither filtered nor sorted",
     "batch": "POST /bulk, up to 50 creates, updates (X-Timestamp) and deletes per call, each "
     "item judged as the call alone; Sugar runs every item (no failOnFirst)",
+    "ids": "1 to 36 letters, digits, _ or - (Sugar's char(36) id column: UUIDs and imported "
+    "ids); the words Sugar routes beside ids (filter, count, MassUpdate, …) are 400",
 }
+
+# Sugar makes UUIDs but stores any id up to 36 characters that a client gave on create. The
+# words are the routes Sugar's REST router matches under /<Module>/ where an id would stand:
+# `PUT /Accounts/MassUpdate` updates every record the body's filter names.
+ID_SHAPE = IdShape(
+    r"[A-Za-z0-9_-]{1,36}", "1 to 36 letters, digits, _ or -",
+    reserved=frozenset({
+        "filter", "count", "massupdate", "duplicatecheck", "config", "export", "enum", "temp",
+        "file", "globalsearch", "recent", "link", "audit", "favorite", "subscribe",
+        "unsubscribe", "vcard", "pii", "customfieldsget", "collection", "related",
+    }),
+)
 
 
 def capabilities(max_page: int) -> Capabilities:
@@ -84,6 +98,7 @@ def capabilities(max_page: int) -> Capabilities:
         batch_fail_on_first=False,  # /bulk runs every item whatever the others did
         case_insensitive=True,
         nulls_first=True,
+        id_shape=ID_SHAPE,
     )
 
 

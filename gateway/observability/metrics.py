@@ -61,6 +61,11 @@ class Metrics:
             "Calls refused with 503 because a source's bulkhead stayed full",
             ["source"], registry=self.registry,
         )
+        self.ids_refused = Counter(
+            "gateway_refused_ids_total",
+            "Record ids refused before any backend call for not having the source's id shape",
+            ["source"], registry=self.registry,
+        )
         self._children: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
     def _pair(self, key: tuple[Any, ...]) -> tuple[Any, Any]:
@@ -73,6 +78,9 @@ class Metrics:
             pair = (self.backend_requests.labels(a, b, status), self.backend_duration.labels(a))
         self._children[key] = pair
         return pair
+
+    def id_refused(self, source: str) -> None:
+        self.ids_refused.labels(source).inc()
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
         """One answered request: counted by route, method and status, timed by route/method."""

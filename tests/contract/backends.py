@@ -36,6 +36,7 @@ class Harness(Protocol):
     types: dict[str, str]  # gateway field types of the fields the roles name
     case_insensitive: bool  # the backend's string collation (the gateway follows it)
     refused_auth: dict[str, Any]  # auth keys that make the backend refuse the gateway's login
+    missing_id: str  # an id of the backend's shape that no record has
 
     def id_key(self, record_id: str) -> Any:
         """How the backend orders identifiers (ties are broken by id in that order)."""
@@ -69,6 +70,7 @@ class EmulatorHarness:
     roles: Roles
     token_path: str
     per_call_key = "maxPerCall"
+    missing_id = "00000000-0000-4000-8000-00000000dead"
 
     def __init__(self) -> None:
         self._emu: Any = None

@@ -45,6 +45,7 @@ class SlingrHarness(EmulatorHarness):
     )
     case_insensitive = False
     refused_auth = {"password": "wrong-password"}
+    missing_id = "0123456789abcdef0000dead"
     types = {"name": "string", "type": "string", "numberOfEmployees": "integer", "id": "string"}
 
     token_path = f"{BASE}/auth/login"

@@ -93,7 +93,7 @@ async def test_ten_deletes_are_one_native_batch_and_the_records_are_gone(
 async def test_refused_and_failed_entries_answer_as_alone_and_the_batch_goes_on(
     harness: Harness, gw: TestClient
 ) -> None:
-    missing = "00000000-0000-4000-8000-000000000000"
+    missing = harness.missing_id
     entries = [
         *creates(harness, 1),
         {"url": base(harness), "method": "POST", "data": harness.roles.invalid},

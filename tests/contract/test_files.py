@@ -136,12 +136,12 @@ async def test_delete_then_the_file_is_gone(h: Any, gw: Any) -> None:
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 async def test_unknown_record_is_404(h: Any, gw: Any, method: str) -> None:
-    url = file_url(h, "00000000-0000-4000-8000-00000000dead")
+    url = file_url(h, h.missing_id)
     resp = await gw.request(method, url, params={"orgId": ORG}, headers=AUTH,
                             data=png(1000) if method == "PUT" else None)
     body = await resp.json()
     assert resp.status == 404, body
-    assert body["error"] == "not_found" and "00000000-0000-4000-8000-00000000dead" in body["msg"]
+    assert body["error"] == "not_found" and h.missing_id in body["msg"]
 
 
 async def test_field_that_holds_no_files_is_400_and_unknown_field_404(h: Any, gw: Any) -> None:

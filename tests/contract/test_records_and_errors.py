@@ -71,7 +71,7 @@ async def test_unknown_source_and_entity_are_404(
 
 
 async def test_unknown_record_is_404(harness: Any, gw: Any) -> None:
-    body = await call(gw, "GET", url(harness, "/00000000-0000-4000-8000-000000000000"), 404)
+    body = await call(gw, "GET", url(harness, f"/{harness.missing_id}"), 404)
     assert body["source"]["status"] == 404
 
 
@@ -134,7 +134,8 @@ async def test_backend_rate_limit_after_retries_is_429_with_retry_after(
 ) -> None:
     await query(gw, harness, {"pageSize": 1})
     harness.emulator.faults.rate_limit(times=10, retry_after=0.01)
-    resp = await gw.get(url(harness, "/x"), params={"orgId": ORG}, headers=AUTH)
+    resp = await gw.get(url(harness, f"/{harness.missing_id}"), params={"orgId": ORG},
+                        headers=AUTH)
     body = await resp.json()
     assert resp.status == 429 and body["error"] == "rate_limited", body
     assert "Retry-After" in resp.headers
@@ -179,9 +180,9 @@ async def test_a_write_whose_answer_is_lost_is_not_repeated(harness: Any, gw: An
 async def test_record_not_found_is_told_in_the_asked_locale(
     harness: Any, gw: Any, locale: str, text: str
 ) -> None:
-    body = await call(gw, "GET", url(harness, "/00000000-0000-4000-8000-000000000000"), 404,
+    body = await call(gw, "GET", url(harness, f"/{harness.missing_id}"), 404,
                       params={"locale": locale})
-    assert text in body["msg"] and "00000000-0000-4000-8000-000000000000" in body["msg"]
+    assert text in body["msg"] and harness.missing_id in body["msg"]
 
 
 async def test_backend_refusing_our_identity_is_403_with_the_source(harness: Any, gw: Any) -> None:

@@ -22,6 +22,7 @@ from aiohttp import BodyPartReader, hdrs, web
 from aiohttp.multipart import parse_content_disposition
 from pydantic import BaseModel, ConfigDict
 
+from gateway.addresses import check_id
 from gateway.connector import Connector
 from gateway.errors import (
     Detail,
@@ -31,7 +32,7 @@ from gateway.errors import (
     Unsupported,
 )
 from gateway.http.envelope import ok
-from gateway.http.keys import CONFIG, SOURCES, state
+from gateway.http.keys import CONFIG, METRICS, SOURCES, state
 from gateway.http.middleware.limits import too_large
 from gateway.sources import Source
 
@@ -146,6 +147,8 @@ async def _target(request: web.Request) -> tuple[Source, Connector, str, str, st
             f"Source {source.name} cannot store files on record fields",
             key="files_unsupported", params={"source": source.name},
         )
+    record_id = check_id(conn, source.name, request.match_info["id"],
+                         metrics=request.app[METRICS])
     with source.observe():
         info = await conn.describe(request.match_info["entity"])
     name = request.match_info["field"]
@@ -159,7 +162,7 @@ async def _target(request: web.Request) -> tuple[Source, Connector, str, str, st
         raise _bad("field", "not_a_file_field",
                    f"Field '{name}' of {info.name} does not hold files",
                    field=name, entity=info.name)
-    return source, conn, info.name, request.match_info["id"], name
+    return source, conn, info.name, record_id, name
 
 
 class Upload:

@@ -7,10 +7,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from gateway.addresses import check_id
 from gateway.connector import Connector, EntityInfo, Record
 from gateway.errors import Detail, InvalidRequest
 from gateway.http.envelope import ok, page
-from gateway.http.keys import CONFIG, SOURCES, state
+from gateway.http.keys import CONFIG, METRICS, SOURCES, state
 from gateway.query.execute import project, run_query
 from gateway.query.limits import nesting_depth
 from gateway.query.parse import parse_body, parse_params
@@ -72,10 +73,15 @@ def _params(request: web.Request, allowed: frozenset[str] | None = None) -> dict
     return out
 
 
-async def _target(request: web.Request) -> tuple[Source, Connector, EntityInfo]:
-    """The source, the org's connector and the described entity (404 for either unknown)."""
+async def _target(
+    request: web.Request, *, record: bool = False
+) -> tuple[Source, Connector, EntityInfo]:
+    """The source, the org's connector and the described entity (404 for either unknown);
+    with ``record``, the path's id is first checked against the connector's id shape (400)."""
     source = request.app[SOURCES].get(request.match_info["source"])
     conn = source.connector(state(request).org)
+    if record:
+        check_id(conn, source.name, request.match_info["id"], metrics=request.app[METRICS])
     with source.observe():
         info = await conn.describe(request.match_info["entity"])
     return source, conn, info
@@ -130,7 +136,7 @@ async def query_get(request: web.Request) -> web.Response:
 
 async def get_record(request: web.Request) -> web.Response:
     params = _params(request, GET_ONE_PARAMS)
-    source, conn, info = await _target(request)
+    source, conn, info = await _target(request, record=True)
     fields = None
     if "fields" in params:
         # The query parser owns what a valid `fields` is; reuse it rather than re-implement.
@@ -168,7 +174,7 @@ async def update_record(request: web.Request) -> web.Response:
     """PATCH and PUT alike: the fields sent change, the others stay (spec §4)."""
     data = await read_object(request)
     record_id = request.match_info["id"]
-    source, conn, info = await _target(request)
+    source, conn, info = await _target(request, record=True)
     version: str | None = None
     if "version" in data:
         raw = data.pop("version")
@@ -193,7 +199,7 @@ async def update_record(request: web.Request) -> web.Response:
 
 async def delete_record(request: web.Request) -> web.Response:
     record_id = request.match_info["id"]
-    source, conn, info = await _target(request)
+    source, conn, info = await _target(request, record=True)
     with source.observe():
         await conn.delete(info.name, record_id)
     return ok({"id": record_id})
