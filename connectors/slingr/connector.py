@@ -30,6 +30,7 @@ from gateway.connector import (
 )
 from gateway.connector import Record as Rec
 from gateway.errors import (
+    BackendFailure,
     Forbidden,
     GatewayError,
     InvalidRequest,
@@ -213,6 +214,14 @@ class SlingrConnector:
                     for rid in chunk}
         if len(chunk) == 1 and "status" not in answer.get(chunk[0], {}):
             answer = {chunk[0]: {"status": "ok", "response": answer}}  # one id: the record
+        widened = sorted(set(answer) - set(chunk))
+        if widened:
+            # Slingr acted on records no entry named: never report that as per-entry outcomes.
+            raise BackendFailure(
+                f"{self.name}: Slingr's delete of {len(chunk)} ids answered for "
+                f"{len(widened)} other records ({', '.join(widened[:5])})", sent=True,
+                source=SourceInfo(self.name, 200, "widened_delete"),
+            )
         return {rid: self._outcome(entity, rid, answer.get(rid)) for rid in chunk}
 
     async def write_batch(

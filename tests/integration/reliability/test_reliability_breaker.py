@@ -50,7 +50,8 @@ async def test_4xx_answers_never_open_it(harness: Any, gateway_on: Any):
     gw = await gateway_on(harness, retries=0, breaker=BREAKER)
     await get_one(gw, harness)
     for _ in range(5):
-        resp = await gw.get(f"/v1/records/{harness.type}/{harness.roles.entity}/nope-0",
+        resp = await gw.get(f"/v1/records/{harness.type}/{harness.roles.entity}/"
+                            f"{harness.missing_id}",
                             params={"orgId": "acme"}, headers={"Authorization": "Bearer test-key"})
         assert resp.status == 404
     status, _, _, _ = await get_one(gw, harness)

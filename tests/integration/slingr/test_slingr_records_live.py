@@ -2,6 +2,7 @@
 
 import asyncio
 
+import orjson
 import pytest
 
 from gateway.connector import PushedQuery
@@ -127,3 +128,15 @@ async def test_files_upload_download_delete(app, emu):
             pass
     with pytest.raises(NotFound):
         await app.delete_file(E, rid, "logo")
+
+
+async def test_a_delete_answer_naming_other_records_is_a_failure_not_outcomes(app, emu):
+    """Coalescing never widens silently: if Slingr answers a delete of two ids for a third
+    record too, the batch fails as a whole (its entries 502) instead of reporting per id."""
+    a, b, other = (r["id"] for r in emu.store.all(E)[:3])
+    widened = {rid: {"status": "ok", "response": {"id": rid}} for rid in (a, b, other)}
+    emu.faults.fail(status=200, body=orjson.dumps(widened), method="DELETE")
+    with pytest.raises(BackendFailure) as caught:
+        await app.delete_many(E, [a, b])
+    assert caught.value.source is not None and caught.value.source.error == "widened_delete"
+    assert caught.value.sent
