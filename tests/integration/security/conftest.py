@@ -23,8 +23,8 @@ from gateway.observability.logging import configure_logging
 from gateway.observability.redact import Redactor
 from tests.contract.backends import HARNESSES, Harness
 from tests.integration.http.memory import MEMORY_TYPE, STORES, MemoryStore
+from tests.redis_server import require_redis
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 KEY = "security-key-0001"
 RO_KEY = "readonly-key-0002"
 BACKEND_PASSWORD = "mem-backend-pw-31337"
@@ -37,24 +37,13 @@ def auth(key: str = KEY, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", **extra}
 
 
-async def redis_up() -> bool:
-    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
-    try:
-        return bool(await client.ping())
-    except Exception:
-        return False
-    finally:
-        await client.aclose()
-
-
 @pytest.fixture(params=["memory", "redis"])
 async def backend(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The ``state`` config block, once per backend; each test its own Redis key prefix."""
     if request.param == "memory":
         return {"backend": "memory"}
-    if not await redis_up():
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    return {"backend": "redis", "url": REDIS_URL, "prefix": f"test:{uuid.uuid4().hex}:"}
+    url = require_redis()
+    return {"backend": "redis", "url": url, "prefix": f"test:{uuid.uuid4().hex}:"}
 
 
 @pytest.fixture(autouse=True)
@@ -133,8 +122,6 @@ def log_lines(stream: io.BytesIO) -> list[dict[str, Any]]:
 
 @pytest.fixture
 async def redis_client() -> AsyncIterator[Any]:
-    if not await redis_up():
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    client = aioredis.Redis.from_url(REDIS_URL)
+    client = aioredis.Redis.from_url(require_redis())
     yield client
     await client.aclose()

@@ -8,23 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 
 from gateway.config.model import StateConfig
 from gateway.state import MemoryStore, StateStore, StateUnavailable, open_store
 from gateway.state.redis import RedisStore
-
-REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-async def _redis_up() -> bool:
-    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
-    try:
-        return bool(await client.ping())
-    except Exception:
-        return False
-    finally:
-        await client.aclose()
+from tests.redis_server import require_redis
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -32,9 +20,8 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[StateStore]:
     if request.param == "memory":
         made: StateStore = MemoryStore()
     else:
-        if not await _redis_up():
-            pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-        made = RedisStore(REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:")  # one prefix per test
+        # one prefix per test
+        made = RedisStore(require_redis(), prefix=f"test:{uuid.uuid4().hex}:")
     yield made
     await made.aclose()
 
@@ -111,7 +98,8 @@ async def test_unreachable_redis_is_a_clean_503() -> None:
 
 def test_factory_follows_the_config() -> None:
     assert isinstance(open_store(StateConfig()), MemoryStore)
-    redis_cfg: Any = StateConfig.model_validate({"backend": "redis", "url": REDIS_URL})
+    redis_cfg: Any = StateConfig.model_validate({"backend": "redis",
+                                                 "url": "redis://127.0.0.1:6379/15"})
     assert isinstance(open_store(redis_cfg), RedisStore)
 
 
