@@ -296,6 +296,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "{consumer} のレート制限を超えました。{seconds} 秒後に再試行してください",
         "Se superó el límite de solicitudes de {consumer}; reintente en {seconds} s",
     ),
+    "consumer_share_full": _t(
+        "This API key already has {limit} calls in flight to {source}, its share of the "
+        "source (maxInFlightPerConsumer); retry shortly",
+        "此 API 密钥已有 {limit} 个发往 {source} 的调用在进行中，达到其在该数据源的份额"
+        "（maxInFlightPerConsumer）；请稍后重试",
+        "この API キーは {source} への呼び出しをすでに {limit} 件実行中で、このソースの割り当て"
+        "（maxInFlightPerConsumer）に達しています。しばらくしてから再試行してください",
+        "Esta clave de API ya tiene {limit} llamadas en curso a {source}, su parte de la fuente "
+        "(maxInFlightPerConsumer); reintente en breve",
+    ),
     "state_unavailable": _t(
         "The gateway's state store is unavailable", "网关的状态存储不可用",
         "ゲートウェイの状態ストアを利用できません",
@@ -430,9 +440,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "La subida terminó antes de que llegara el archivo completo",
     ),
     "upload_stalled": _t(
-        "No upload data arrived for {seconds} seconds", "已有 {seconds} 秒没有收到上传数据",
-        "{seconds} 秒間アップロードデータが届きませんでした",
-        "No llegaron datos de la subida durante {seconds} segundos",
+        "No upload data arrived for {seconds} seconds; the upload was abandoned, send the file "
+        "again", "已有 {seconds} 秒没有收到上传数据；上传已放弃，请重新发送文件",
+        "{seconds} 秒間アップロードデータが届かなかったため、アップロードを中止しました。"
+        "ファイルを再送してください",
+        "No llegaron datos de la subida durante {seconds} segundos; se abandonó la subida, "
+        "envíe el archivo de nuevo",
     ),
     # query parser details (gateway/query/parse.py MESSAGES; same keys and placeholders)
     "body_not_object": _t(

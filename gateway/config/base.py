@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+import math
+from typing import Self
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["BreakerConfig", "EntityConfig", "FieldConfig", "SourceBase", "StrictModel"]
 
@@ -42,6 +45,11 @@ class SourceBase(StrictModel):
     maxConnections: int = Field(100, ge=1, description="pooled connections to this backend")
     breaker: BreakerConfig = Field(default_factory=BreakerConfig)
     maxInFlight: int = Field(32, ge=1, description="calls in flight to this backend at once")
+    maxInFlightPerConsumer: int | None = Field(
+        None, ge=1,
+        description="of maxInFlight, the slots one consumer may hold at once (beyond: 429); "
+        "default: half of maxInFlight, rounded up",
+    )
     queueTimeout: float = Field(
         2.0, ge=0, description="seconds a call may wait for a free slot before a 503"
     )
@@ -49,6 +57,23 @@ class SourceBase(StrictModel):
         None, description="restrict and describe entities; default: the backend's own metadata"
     )
 
+    @model_validator(mode="after")
+    def _share_fits(self) -> Self:
+        share = self.maxInFlightPerConsumer
+        if share is not None and share > self.maxInFlight:
+            raise ValueError(
+                f"maxInFlightPerConsumer ({share}) cannot exceed maxInFlight ({self.maxInFlight})"
+            )
+        return self
+
     @property
     def base_url(self) -> str:
         return str(self.baseUrl).rstrip("/")
+
+    @property
+    def consumer_share(self) -> int:
+        """Bulkhead slots one consumer may hold: so one consumer flooding the source leaves
+        the rest of its slots to the others."""
+        if self.maxInFlightPerConsumer is not None:
+            return self.maxInFlightPerConsumer
+        return math.ceil(self.maxInFlight / 2)

@@ -102,6 +102,11 @@ class ServerConfig(StrictModel):
     requestTimeout: float = Field(
         60.0, gt=0, description="seconds one consumer request may take in all, retries included"
     )
+    uploadIdleTimeout: float = Field(
+        10.0, gt=0, le=300,
+        description="seconds an upload may go without a byte from the consumer before it is "
+        "abandoned (400) and its backend call aborted",
+    )
     logLevel: Literal["debug", "info", "warning", "error"] = "info"
     rateLimit: RateLimit | None = Field(
         None, description="default rate limit of every consumer without its own"

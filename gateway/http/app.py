@@ -14,6 +14,7 @@ from gateway.http.keys import CONFIG, CONSUMERS, METRICS, OPENAPI, REDACTOR, SOU
 from gateway.http.middleware.consumers import KeyRing, consumers_middleware
 from gateway.http.middleware.context import add_request_id_header, context_middleware
 from gateway.http.middleware.errors import errors_middleware
+from gateway.http.middleware.fairness import fairness_middleware
 from gateway.http.middleware.headers import headers_middleware
 from gateway.http.middleware.idempotency import idempotency_middleware
 from gateway.http.middleware.limits import add_limit_headers, limits_middleware
@@ -33,13 +34,15 @@ __all__ = ["create_app"]
 
 # Outermost first: the context sees every answer (errors included) for its access line and
 # metrics; errors renders whatever the auth, limits and handlers raise; the consumer is known
-# (and its scopes checked) before its rate limit is taken; a refused call never reserves an
-# idempotency key, and a replay costs a token like any call.
+# (and its scopes checked) before its rate limit is taken, and its backend calls are charged to
+# its share of each source's slots; a refused call never reserves an idempotency key, and a
+# replay costs a token like any call.
 MIDDLEWARES = (
     context_middleware,
     errors_middleware,
     consumers_middleware,
     headers_middleware,
+    fairness_middleware,
     limits_middleware,
     idempotency_middleware,
 )

@@ -21,13 +21,15 @@ REF = "#/components/schemas/{model}"
 _PATH_PARAM = re.compile(r"{(\w+)}")
 # The errors any /v1 call can answer (spec §2); each route also has the ones of its own kind.
 _API_ERRORS = {
-    400: "Malformed body or parameters (`details` says where)",
+    400: "Malformed body or parameters (`details` says where); an upload that sent nothing "
+         "for server.uploadIdleTimeout seconds",
     401: "Missing or unknown API key",
     403: "This API key may not use this org or source",
     404: "Unknown source, entity or record",
     413: "Body over the configured limit",
     422: "The source type cannot do this operation",
-    429: "Rate limited (Retry-After set)",
+    429: "Rate limited: this key's rate limit or its share of a source's in-flight calls "
+         "(maxInFlightPerConsumer), or the backend's (Retry-After set)",
     502: "The backend answered badly, or refused the gateway's credentials",
     503: "The backend is unavailable (Retry-After set)",
     504: "The backend did not answer in time",

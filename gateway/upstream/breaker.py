@@ -11,7 +11,9 @@ so a backend that is down costs neither its callers' time nor more load while it
 A *failure* is a logical call (retries included) that ended on a 5xx answer, a timeout, a lost
 connection or a body that is not what the backend promised; any other answer (a 404, a 409,
 a 429) proves the backend alive. Calls that ended for the gateway's own reasons (a client gone,
-a request deadline shorter than the source's timeout) say nothing either way.
+an upload the consumer stalled or overfilled, a request deadline shorter than the source's
+timeout) say nothing either way; refusals before any call (a 400, a 403, a 413 on the declared
+length, a consumer over its bulkhead share) never reach the breaker at all.
 """
 
 from __future__ import annotations

@@ -28,11 +28,14 @@ from gateway.upstream.context import UpstreamContext, record_call
 from gateway.upstream.retry import RetryPolicy
 from gateway.upstream.tokens import Token, TokenCache
 
-__all__ = ["AuthHeader", "CallBase", "Classifier", "UpstreamResponse"]
+__all__ = ["CONSUMER_ABORTED", "AuthHeader", "CallBase", "Classifier", "UpstreamResponse"]
 
 log = structlog.get_logger("gateway.upstream")
 
 _UNSET: Any = object()
+# The status a backend attempt is counted and logged with when the consumer's side aborted it
+# (hung up, stalled, sent too much): not the backend's failure, so not a warning either.
+CONSUMER_ABORTED = "consumer_aborted"
 
 
 @dataclass(slots=True)
@@ -122,7 +125,7 @@ class CallBase:
             raise deadline.expired(self.ctx.source)
         return left, True
 
-    def _slot(self) -> AbstractAsyncContextManager[None]:
+    def _slot(self) -> AbstractAsyncContextManager[str | None]:
         bulkhead = self.ctx.bulkhead
         return nullcontext() if bulkhead is None else bulkhead
 
@@ -187,7 +190,7 @@ class CallBase:
         record_call(seconds)
         # The access line counts every call; each one is worth its own line only when it
         # failed (or at debug level, when chasing a problem).
-        failed = not isinstance(status, int) or status >= 400
+        failed = status != CONSUMER_ABORTED and (not isinstance(status, int) or status >= 400)
         (log.warning if failed else log.debug)(
             "backend_call", source=self.ctx.source, op=op, method=method,
             path=_path(url), status=status, ms=round(seconds * 1000, 1), attempt=attempt,

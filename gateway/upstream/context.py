@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from gateway.upstream.breaker import Breaker
     from gateway.upstream.bulkhead import Bulkhead
 
-__all__ = ["CALL_STATS", "CallStats", "UpstreamContext", "record_call"]
+__all__ = ["CALL_STATS", "CONSUMER", "CallStats", "UpstreamContext", "record_call"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,12 @@ class CallStats:
 
 # Set by the request-context middleware for each inbound request; read by the access log.
 CALL_STATS: ContextVar[CallStats | None] = ContextVar("gateway_call_stats", default=None)
+
+
+# The consumer (its configured name) whose request is being served, set by the fairness
+# middleware once its key is known; the bulkhead charges its slots to it. None: no consumer
+# (readiness checks, the CLI), charged to nobody's share.
+CONSUMER: ContextVar[str | None] = ContextVar("gateway_consumer", default=None)
 
 
 def record_call(seconds: float) -> None:

@@ -7,6 +7,11 @@ held until the caller's block ends (the transfer is the backend's time being spe
 request's deadline clips opening: backoff, token wait, connect and the wait for the answer's
 head. The transfer itself is bounded per read by the source's timeout, not by the deadline,
 since a large file legitimately takes longer than any one call.
+
+A body that fails on the consumer's side (the consumer hung up, stalled past its idle timeout,
+sent more than the gateway takes) aborts the backend call too, but says nothing about the
+backend: the breaker does not count it, and the consumer's own error is raised, not the broken
+send it caused.
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ from typing import Any
 import aiohttp
 from multidict import CIMultiDict
 
-from gateway.errors import BackendFailure, SourceInfo
+from gateway.errors import BackendFailure, GatewayError, SourceInfo
 from gateway.upstream.breaker import BreakerCall
-from gateway.upstream.calls import CallBase, UpstreamResponse, elapsed
+from gateway.upstream.calls import CONSUMER_ABORTED, CallBase, UpstreamResponse, elapsed
 from gateway.upstream.errors import map_errors
 from gateway.upstream.retry import parse_retry_after
 
@@ -61,9 +66,10 @@ class StreamCalls(CallBase):
         """
         once = _OneShotBody(body) if isinstance(body, AsyncIterable) else None
         with self._breaker_call() as call:
-            resp = await self._open_stream(call, op, method, url, safe=safe, params=params,
-                                           data=once if once is not None else body,
-                                           once=once, headers=headers, auth=auth)
+            resp, charged = await self._open_stream(
+                call, op, method, url, safe=safe, params=params,
+                data=once if once is not None else body, once=once, headers=headers, auth=auth,
+            )
             try:
                 yield resp
             finally:
@@ -74,7 +80,7 @@ class StreamCalls(CallBase):
                 else:
                     resp.close()
                 if self.ctx.bulkhead is not None:
-                    self.ctx.bulkhead.release()
+                    self.ctx.bulkhead.release(charged)
 
     async def _open_stream(
         self,
@@ -89,23 +95,26 @@ class StreamCalls(CallBase):
         once: _OneShotBody | None,
         headers: Mapping[str, str] | None,
         auth: bool,
-    ) -> aiohttp.ClientResponse:
-        """The open 2xx answer, with a bulkhead slot held for the caller to release."""
+    ) -> tuple[aiohttp.ClientResponse, str | None]:
+        """The open 2xx answer, with a bulkhead slot held for the caller to release (and the
+        consumer it is charged to)."""
         bulkhead = self.ctx.bulkhead
         retries_left = self.ctx.retries
         renewed = False
         for attempt in range(self.ctx.retries + 2):
             sent_headers, token = await self._sign(headers, auth)
-            if bulkhead is not None:
-                await bulkhead.acquire()
+            charged = None if bulkhead is None else await bulkhead.acquire()
             timeout, clipped = -1.0, False
             try:
                 timeout, clipped = self._timeout()  # out of time: 504 before anything is sent
-                raw = await self._open(op, method, url, params=params, data=data,
+                raw = await self._open(op, method, url, params=params, data=data, once=once,
                                        headers=sent_headers, attempt=attempt, time_limit=timeout)
             except BaseException as exc:
                 if bulkhead is not None:
-                    bulkhead.release()
+                    bulkhead.release(charged)
+                if once is not None and once.failure is not None and isinstance(exc, Exception):
+                    # The consumer's side broke the send: the backend proved nothing either way.
+                    raise once.consumer_error(exc) from None
                 if not isinstance(exc, BackendFailure) or timeout < 0:
                     raise  # cancelled, or out of time before sending: the breaker learns nothing
                 self._judge(call, exc, clipped)
@@ -117,9 +126,9 @@ class StreamCalls(CallBase):
                 raise
             self._judge(call, raw.status, clipped)
             if 200 <= raw.status < 300:
-                return raw
+                return raw, charged
             if bulkhead is not None:
-                bulkhead.release()
+                bulkhead.release(charged)
             replayable = once is None or not once.started
             if raw.status == 401 and token is not None and not renewed:
                 await self._error_answer(raw)
@@ -187,6 +196,7 @@ class StreamCalls(CallBase):
         *,
         params: Mapping[str, str] | None,
         data: Any,
+        once: _OneShotBody | None,
         headers: CIMultiDict[str],
         attempt: int,
         time_limit: float,
@@ -211,16 +221,20 @@ class StreamCalls(CallBase):
             status = exc.source.error if exc.source and exc.source.error else "error"
             raise
         finally:
+            if once is not None and once.failure is not None:
+                status = CONSUMER_ABORTED  # whatever aiohttp made of it: ours, not the backend's
             self._observe(op, method, url, status, elapsed(started), attempt)
 
 
 class _OneShotBody:
     """An async-iterable request body that knows whether it started flowing (and so can no
-    longer be sent again)."""
+    longer be sent again), and whether the caller's chunks failed (the consumer's side broke
+    the send, not the backend)."""
 
     def __init__(self, chunks: AsyncIterable[bytes]) -> None:
         self._chunks = chunks
         self.started = False
+        self.failure: Exception | None = None
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._flow()
@@ -229,5 +243,14 @@ class _OneShotBody:
         if self.started:
             raise RuntimeError("a streamed request body can be sent only once")
         self.started = True
-        async for chunk in self._chunks:
-            yield chunk
+        try:
+            async for chunk in self._chunks:
+                yield chunk
+        except Exception as exc:  # not GeneratorExit: aiohttp closing us is not a failure
+            self.failure = exc
+            raise
+
+    def consumer_error(self, broken_send: Exception) -> Exception:
+        """What to raise for a send the caller's chunks broke: their own error when it is one
+        the gateway renders (too large, cut off, stalled), else the broken send."""
+        return self.failure if isinstance(self.failure, GatewayError) else broken_send

@@ -52,8 +52,8 @@ CHUNK = 64 * 1024
 OCTET_STREAM = "application/octet-stream"
 MAX_FILENAME = 255
 # How long an upload may go without a byte from the caller before we give up on it (it holds a
-# backend connection open meanwhile).
-UPLOAD_IDLE_SECONDS = 60.0
+# backend connection and a bulkhead slot meanwhile); server.uploadIdleTimeout, default 10.
+UPLOAD_IDLE_SECONDS = 10.0
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # RFC 5987 attr-char: what may stand unescaped in filename*.
 _ATTR_CHARS = "!#$&+-.^_`|~"
@@ -165,6 +165,11 @@ async def _target(request: web.Request) -> tuple[Source, Connector, str, str, st
     return source, conn, info.name, record_id, name
 
 
+class _ConsumerSide(Exception):
+    """An upload failed on the consumer's side; carried out of ``Source.observe()`` so that
+    the source's health does not take the consumer's failure for the backend's answer."""
+
+
 class Upload:
     """The caller's file as an async iterable of chunks, counted against the body limit.
 
@@ -201,7 +206,8 @@ class Upload:
             except TimeoutError:
                 raise self._fail(_bad(
                     "body", "upload_stalled",
-                    f"No upload data arrived for {self._idle:g} seconds",
+                    f"No upload data arrived for {self._idle:g} seconds; the upload was "
+                    "abandoned, send the file again",
                     seconds=f"{self._idle:g}")) from None
             except Exception as exc:  # only the read is inside
                 # The caller went away or sent a broken body (short of its Content-Length,
@@ -264,6 +270,7 @@ async def put_file(request: web.Request) -> web.Response:
     """Store the body (raw, or multipart part ``file``) on the field, streaming it through."""
     params = _params(request, frozenset({"filename"}))
     limit = request.app[CONFIG].server.maxBodyBytes
+    idle = request.app[CONFIG].server.uploadIdleTimeout
     declared = request.content_length
     if declared is not None and declared > limit:
         raise too_large(limit)
@@ -274,26 +281,33 @@ async def put_file(request: web.Request) -> web.Response:
         filename = _part_filename(part) or params.get("filename") or field
         content_type = part.headers.get(hdrs.CONTENT_TYPE) or OCTET_STREAM
         # A part whose closing boundary never came is a cut-off upload, not a shorter file.
-        upload = Upload(lambda: part.read_chunk(CHUNK), limit, complete=part.at_eof)
+        upload = Upload(lambda: part.read_chunk(CHUNK), limit, complete=part.at_eof,
+                        idle=idle)
     else:
         filename = params.get("filename") or field
         content_type = request.headers.get(hdrs.CONTENT_TYPE) or OCTET_STREAM
-        upload = Upload(lambda: request.content.read(CHUNK), limit)
+        upload = Upload(lambda: request.content.read(CHUNK), limit, idle=idle)
         # A compressed body is inflated by aiohttp as it is read: its length is not the file's.
         if hdrs.CONTENT_ENCODING not in request.headers:
             size = declared
     filename = _check_filename(filename)
-    with source.observe():
-        try:
-            info = await conn.put_file(
-                entity, record_id, field, filename=filename, content_type=content_type,
-                chunks=upload, size=size,
-            )
-        except GatewayError:
-            # Our side broke the send (too large, cut off): say that, not "backend failed".
-            if upload.failure is not None:
-                raise upload.failure from None
-            raise
+    try:
+        with source.observe():
+            try:
+                info = await conn.put_file(
+                    entity, record_id, field, filename=filename, content_type=content_type,
+                    chunks=upload, size=size,
+                )
+            except GatewayError:
+                if upload.failure is not None:
+                    raise _ConsumerSide from None
+                raise
+    except _ConsumerSide:
+        # Our side broke the send (too large, cut off, stalled): say that, not "backend
+        # failed", and leave the source's health as it was (observe() learns nothing from
+        # an exception that is not a GatewayError).
+        assert upload.failure is not None
+        raise upload.failure from None
     if upload.failure is not None:
         raise upload.failure
     return ok({

@@ -23,8 +23,11 @@ async def test_a_slow_source_cannot_starve_the_others(
     await slow.start(aiohttp_server)
     await fast.start(aiohttp_server)
     gw = await make_gateway({
-        slow.type: slow.source(maxInFlight=2, queueTimeout=0.1, retries=0),
-        fast.type: fast.source(maxInFlight=2, queueTimeout=1),
+        # One consumer here: its share is the whole bulkhead, so the source's bound is what sheds
+        # (test_reliability_fairness.py covers consumers held to their share).
+        slow.type: slow.source(maxInFlight=2, maxInFlightPerConsumer=2, queueTimeout=0.1,
+                               retries=0),
+        fast.type: fast.source(maxInFlight=2, maxInFlightPerConsumer=2, queueTimeout=1),
     })
     await get_one(gw, slow), await get_one(gw, fast)
     slow.emulator.faults.latency = 0.6
