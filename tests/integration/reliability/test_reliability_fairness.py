@@ -1,8 +1,8 @@
 """Fairness between tenants, on every emulator over loopback (issue 9, item 4).
 
-- An upload the consumer aborts, or that the gateway refuses with 413 while it arrives, is not a
-  backend failure: the breaker (opening after one failure here) stays closed and the source's
-  health is not ``down``.
+- An upload the consumer aborts, or that the gateway refuses with 413 while it arrives, and a
+  download the consumer hangs up on, are not backend failures: the breaker (opening after one
+  failure here) stays closed and the source's health is not ``down``.
 - An upload that stalls is cut after ``server.uploadIdleTimeout`` with a 400 envelope, its
   backend call aborted and its slot freed; meanwhile it held only its consumer's share.
 - A consumer flooding a slow source holds at most ``maxInFlightPerConsumer`` slots: its surplus
@@ -209,6 +209,35 @@ async def test_uploads_the_consumer_aborts_leave_the_source_unharmed(
                          "the upload's slot to be released")
         await eventually(lambda: arriving(h) == 0, "the backend call to be aborted")
     assert sample_sum(gw, "gateway_backend_requests_total", status="consumer_aborted") == 3
+    await assert_source_unharmed(gw, h)
+
+
+async def test_downloads_the_consumer_hangs_up_on_leave_the_source_unharmed(
+    h: Harness, make_gateway: Any
+) -> None:
+    gw = await gateway(make_gateway, h)
+    path = await file_path(gw, h)
+    data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * (3 * 4096)  # 3 MB and a bit
+    resp = await gw.put(path, params={"orgId": ORG, "filename": "big.png"}, data=data,
+                        headers={**AUTH, "Content-Type": "image/png"})
+    assert resp.status == 200, await resp.text()
+
+    def downloads() -> float:
+        return sample_sum(gw, "gateway_requests_total", method="GET",
+                          route="/v1/records/{source}/{entity}/{id}/files/{field}")
+
+    for n in range(1, 4):
+        assert gw.server.host is not None and gw.server.port is not None
+        reader, writer = await asyncio.open_connection(gw.server.host, gw.server.port)
+        writer.write(f"GET {path}?orgId={ORG} HTTP/1.1\r\nHost: test\r\n"
+                     "Authorization: Bearer test-key\r\n\r\n".encode())
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        assert head.startswith(b"HTTP/1.1 200"), head
+        await reader.readexactly(1000)  # a little of the file, then hang up
+        writer.close()
+        await eventually(lambda n=n: downloads() == n, "the gateway to end the download")
+    await eventually(lambda: gw.app[SOURCES].get(h.type).bulkhead.in_flight == 0,
+                     "the downloads' slots to be released")
     await assert_source_unharmed(gw, h)
 
 
