@@ -25,6 +25,7 @@ from connectors.dataservice.emulator.schema import (
     find_entity,
 )
 from connectors.dataservice.emulator.store import FileData, RecordStore
+from connectors.dataservice.emulator.v3 import V3Surface
 from connectors.dataservice.emulator.wire import json_body, multipart_file
 from connectors.emulation.base import EmulatorBase, build_emulator_app
 
@@ -69,6 +70,7 @@ class DataServiceEmulator(EmulatorBase[TokenServer]):
                                   scopes=scopes, lifetime=token_lifetime)
         self.records = Records(self.store, max_limit)
         self.files = Files(self.records)
+        self.v3 = V3Surface(self.records, self._auth, self._metadata)  # …/api/v3/entities
         seed_data(self.store, seed=seed, olympics=olympics, athletes=athletes)
         self.app = self._build_app()
 
@@ -163,6 +165,8 @@ class DataServiceEmulator(EmulatorBase[TokenServer]):
             raise _NoRoute()
         rest, method = parts[4:], request.method
         query: Mapping[str, str] = request.query
+        if rest[0] == "v3":
+            return Answer(*self.v3.answer(request, rest[1:], raw))
         if rest and rest[0] == "Entity":
             return self._schema(request, rest[1:])
         full_text = False
