@@ -10,6 +10,16 @@ and the others still get through. A call beyond its consumer's share waits, like
 to ``queue_timeout`` for one of that consumer's own calls to end, then is refused with 429
 ``rate_limited``: the consumer's own limit, not the backend's (which is not unavailable), so
 the refusal says nothing about the source's health.
+
+A streamed transfer (a file download relayed to the consumer) holds a call slot only until the
+backend's answer head is in; the body is then paced by the consumer, who may read slowly, and a
+slow reader must not shut everyone else out of the source's calls. It holds a slot of
+:attr:`Bulkhead.transfers` instead, a second bulkhead of the same size and share, so slow
+downloads can only crowd out other downloads (503, or 429 past the consumer's share), while
+queries and writes keep their slots. The relay itself is bounded by ``server.writeTimeout``
+(the consumer takes nothing) and by the source's per-read timeout (the backend sends nothing).
+With both pools full a source holds twice ``maxInFlight`` pooled connections; ``maxConnections``
+(100) leaves room for that at the default ``maxInFlight`` (32).
 """
 
 from __future__ import annotations
@@ -51,8 +61,10 @@ class Bulkhead:
         max_per_consumer: int | None = None,
         queue_timeout: float = 2.0,
         metrics: Metrics | None = None,
+        kind: str = "calls",
     ) -> None:
         self.source = source
+        self.kind = kind
         self.max_in_flight = max_in_flight
         # A share as large as the whole bulkhead bounds nothing: skip its bookkeeping.
         self.max_per_consumer = (
@@ -68,6 +80,11 @@ class Bulkhead:
         self._rejected = None if metrics is None else metrics.bulkhead_rejected.labels(source)
         if metrics is not None:
             metrics.bulkhead_in_flight.labels(source).set_function(lambda: self.in_flight)
+        # Streamed transfers' own slots (see the module docstring); none for the pool itself.
+        self.transfers: Bulkhead | None = None if kind != "calls" else Bulkhead(
+            source, max_in_flight=max_in_flight, max_per_consumer=max_per_consumer,
+            queue_timeout=queue_timeout, kind="file transfers",
+        )
 
     async def acquire(self) -> str | None:
         """Take a slot, or raise when none freed up in time (the call then never reached the
@@ -111,7 +128,7 @@ class Bulkhead:
         if self._rejected is not None:
             self._rejected.inc()
         return BackendUnavailable(
-            f"{self.source}: {self.max_in_flight} calls to the backend are already in "
+            f"{self.source}: {self.max_in_flight} {self.kind} to the backend are already in "
             "flight; try again shortly",
             sent=False, retry_after=BUSY_RETRY_AFTER,
             source=SourceInfo(self.source, None, "busy"),
@@ -121,9 +138,9 @@ class Bulkhead:
         log.warning("consumer_share_full", source=self.source, consumer=consumer,
                     limit=self.max_per_consumer)
         return RateLimited(
-            f"{self.source}: this API key already has {self.max_per_consumer} calls in flight "
-            "to the backend, its share of the source (maxInFlightPerConsumer); try again "
-            "shortly",
+            f"{self.source}: this API key already has {self.max_per_consumer} {self.kind} in "
+            "flight to the backend, its share of the source (maxInFlightPerConsumer); try "
+            "again shortly",
             key="consumer_share_full",
             params={"source": self.source, "limit": self.max_per_consumer},
             retry_after=BUSY_RETRY_AFTER,

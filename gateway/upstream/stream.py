@@ -2,11 +2,14 @@
 
 ``stream`` sends an async-iterable body as it is produced and yields the open answer, so
 neither direction is ever held whole. A streamed body can be sent once only, so an attempt
-that started sending it is never repeated. The breaker admits the call, a bulkhead slot is
-held until the caller's block ends (the transfer is the backend's time being spent), and the
-request's deadline clips opening: backoff, token wait, connect and the wait for the answer's
-head. The transfer itself is bounded per read by the source's timeout, not by the deadline,
-since a large file legitimately takes longer than any one call.
+that started sending it is never repeated. The breaker admits the call; a bulkhead call slot is
+held while the request is sent and its answer's head awaited, and released once the head is in:
+from then on the transfer is paced by whoever reads the body (a consumer on a slow link), so it
+holds a transfer slot (``Bulkhead.transfers``) until the caller's block ends instead, and a
+slow reader cannot shut other calls out of the source. The request's deadline clips opening:
+backoff, token wait, connect and the wait for the answer's head. The transfer itself is bounded
+per read by the source's timeout, not by the deadline, since a large file legitimately takes
+longer than any one call (the consumer's side is bounded by ``server.writeTimeout``).
 
 A body that fails on the consumer's side (the consumer hung up, stalled past its idle timeout,
 sent more than the gateway takes) aborts the backend call too, but says nothing about the
@@ -65,22 +68,32 @@ class StreamCalls(CallBase):
         timeout applies to connecting and to each read, not to the whole transfer.
         """
         once = _OneShotBody(body) if isinstance(body, AsyncIterable) else None
-        with self._breaker_call() as call:
-            resp, charged = await self._open_stream(
-                call, op, method, url, safe=safe, params=params,
-                data=once if once is not None else body, once=once, headers=headers, auth=auth,
-            )
-            try:
-                yield resp
-            finally:
-                # Closing (not releasing) an answer the caller did not read to the end drops
-                # the connection instead of draining the rest of a large body into the pool.
-                if resp.content.at_eof():
-                    resp.release()
-                else:
-                    resp.close()
-                if self.ctx.bulkhead is not None:
-                    self.ctx.bulkhead.release(charged)
+        bulkhead = self.ctx.bulkhead
+        transfers = None if bulkhead is None else bulkhead.transfers
+        # The transfer slot first: a transfer refused for want of one never reaches the backend.
+        relay = None if transfers is None else await transfers.acquire()
+        try:
+            with self._breaker_call() as call:
+                resp, charged = await self._open_stream(
+                    call, op, method, url, safe=safe, params=params,
+                    data=once if once is not None else body, once=once, headers=headers,
+                    auth=auth,
+                )
+                if bulkhead is not None:
+                    bulkhead.release(charged)  # the head is in: the rest is a transfer
+                try:
+                    yield resp
+                finally:
+                    # Closing (not releasing) an answer the caller did not read to the end
+                    # drops the connection instead of draining the rest of a large body into
+                    # the pool.
+                    if resp.content.at_eof():
+                        resp.release()
+                    else:
+                        resp.close()
+        finally:
+            if transfers is not None:
+                transfers.release(relay)
 
     async def _open_stream(
         self,

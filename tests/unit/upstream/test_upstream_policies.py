@@ -141,16 +141,20 @@ async def test_a_retry_after_that_fits_is_waited_then_the_call_succeeds(server, 
         deadline.end(token)
 
 
-async def test_an_open_stream_holds_its_bulkhead_slot_until_the_block_ends(server, session):
+async def test_an_open_stream_holds_a_transfer_slot_not_a_call_slot(server, session):
+    """Once the head is in, the body is paced by its reader: other calls get the call slot,
+    another transfer waits for the transfer slot (503 when none frees up in time)."""
     srv, _ = server
     up = upstream(session, bulkhead=Bulkhead("t", max_in_flight=1, queue_timeout=0.05))
     async with up.stream("file_get", "GET", str(srv.make_url("/f")), safe=True) as resp:
+        assert up.ctx.bulkhead.in_flight == 0 and up.ctx.bulkhead.transfers.in_flight == 1
+        assert (await up.request("get", "GET", str(srv.make_url("/a")), safe=True)).ok
         with pytest.raises(BackendUnavailable) as info:
-            await up.request("get", "GET", str(srv.make_url("/a")), safe=True)
-        assert info.value.retry_after == 1
+            async with up.stream("file_get", "GET", str(srv.make_url("/f")), safe=True):
+                pass
+        assert info.value.retry_after == 1 and "file transfers" in str(info.value)
         await up.read(resp)
-    assert (await up.request("get", "GET", str(srv.make_url("/a")), safe=True)).ok
-    assert up.ctx.bulkhead.in_flight == 0
+    assert up.ctx.bulkhead.in_flight == 0 and up.ctx.bulkhead.transfers.in_flight == 0
 
 
 async def test_a_failed_stream_frees_its_slot(server, session):
@@ -160,7 +164,7 @@ async def test_a_failed_stream_frees_its_slot(server, session):
     with pytest.raises(BackendFailure):
         async with up.stream("file_get", "GET", str(srv.make_url("/f")), safe=True):
             pass
-    assert up.ctx.bulkhead.in_flight == 0
+    assert up.ctx.bulkhead.in_flight == 0 and up.ctx.bulkhead.transfers.in_flight == 0
 
 
 async def test_guard_puts_hand_rolled_calls_under_the_same_policies(server, session):
