@@ -311,6 +311,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "ゲートウェイの状態ストアを利用できません",
         "El almacén de estado del gateway no está disponible",
     ),
+    "state_full": _t(
+        "The gateway's state store is full; retry later", "网关的状态存储已满，请稍后重试",
+        "ゲートウェイの状態ストアがいっぱいです。後で再試行してください",
+        "El almacén de estado del gateway está lleno; reintente más tarde",
+    ),
+    # record locks (gateway/state/lock.py)
+    "record_busy": _t(
+        "Another write to this record is in progress; retry shortly",
+        "此记录的另一个写入正在进行中，请稍后重试",
+        "このレコードへの別の書き込みが進行中です。しばらくしてから再試行してください",
+        "Hay otra escritura en curso sobre este registro; reintente en breve",
+    ),
     # Idempotency-Key (gateway/http/middleware/idempotency.py)
     "idempotency_key_repeated": _t(
         "The Idempotency-Key header is given more than once", "Idempotency-Key 头重复出现",

@@ -18,6 +18,7 @@ from gateway.config.base import SourceBase
 from gateway.errors import BackendFailure, GatewayError, NotFound
 from gateway.observability.metrics import Metrics
 from gateway.observability.redact import Redactor
+from gateway.state.lock import RecordLocks
 from gateway.upstream.breaker import Breaker, State
 from gateway.upstream.bulkhead import Bulkhead
 from gateway.upstream.context import UpstreamContext
@@ -114,8 +115,10 @@ class Source:
         session: aiohttp.ClientSession,
         metrics: Metrics,
         redactor: Redactor,
+        locks: RecordLocks | None = None,
     ) -> None:
         self.name = name
+        self._locks = locks
         self._gateway = config
         self.config: SourceBase = config.sources[name]
         self.type: str = self.config.type
@@ -156,7 +159,7 @@ class Source:
             ctx = UpstreamContext(
                 source=self.name, org=key, timeout=cfg.timeout, retries=cfg.retries,
                 metrics=self._metrics, redactor=self._redactor,
-                breaker=self.breaker, bulkhead=self.bulkhead,
+                breaker=self.breaker, bulkhead=self.bulkhead, locks=self._locks,
             )
             conn = registry.get_type(cfg.type).factory(self.name, cfg, self._session, ctx)
             self._connectors[key] = conn
@@ -230,13 +233,15 @@ class Sources:
         self.closed = False
 
     @classmethod
-    async def open(cls, config: GatewayConfig, metrics: Metrics, redactor: Redactor) -> Sources:
+    async def open(cls, config: GatewayConfig, metrics: Metrics, redactor: Redactor,
+                   locks: RecordLocks | None = None) -> Sources:
+        """``locks``: the record locks every source's connectors share (in the state store)."""
         sources: dict[str, Source] = {}
         sessions: list[aiohttp.ClientSession] = []
         for name, cfg in config.sources.items():
             session = open_session(cfg)
             sessions.append(session)
-            sources[name] = Source(name, config, session, metrics, redactor)
+            sources[name] = Source(name, config, session, metrics, redactor, locks)
         return cls(sources, sessions)
 
     def __iter__(self) -> Iterator[Source]:

@@ -31,6 +31,7 @@ from gateway.errors import (
     NotFound,
     SourceInfo,
 )
+from gateway.state.lock import RecordLocks
 from gateway.upstream.client import UpstreamResponse
 
 __all__ = ["BATCH_LIMIT", "SYSTEM_FIELDS", "Batches", "ItemOutcome", "item_key", "outcomes",
@@ -53,6 +54,7 @@ Status = Literal["ok", "failed", "not_executed", "unreported"]
 Classify = Callable[[str, UpstreamResponse], GatewayError]
 Present = Callable[[dict[str, Any]], Record]
 MissingRecord = Callable[[str, str, NotFound], NotFound]
+LockKey = Callable[[str, str], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +134,16 @@ class _Entry:
 
 class Batches:
     """``write_batch`` of one connector: same-action chunks (a repeated record starts a new one,
-    so the answer can say what each op did), versioned updates checked first, answers mapped."""
+    so the answer can say what each op did), versioned updates checked first, answers mapped.
+    An update chunk holds the locks of all its records (the single update's locks) from the
+    version check to the batch call's answer."""
 
     def __init__(self, client: DataServiceClient, source: str, classify: Classify,
                  present: Present, missing: MissingRecord,
-                 wire: Callable[[Record], dict[str, Any]]) -> None:
+                 wire: Callable[[Record], dict[str, Any]], locks: RecordLocks,
+                 lock_key: LockKey) -> None:
+        self._locks = locks
+        self._lock_key = lock_key
         self._client = client
         self._source = source
         self._classify = classify
@@ -206,16 +213,21 @@ class Batches:
                      out: dict[int, BatchOutcome]) -> bool:
         """Run one chunk into ``out``; True when ``fail_on_first`` must stop the rest."""
         refused = {e.index: e.refused for e in chunk if e.refused is not None}
-        versioned = [e for e in chunk if e.refused is None and e.op.action == "update"
-                     and e.op.version is not None]
-        if versioned:
-            refused |= await self._stale(entity, versioned)
-        first = min(refused, default=None)
-        if fail_on_first and first is not None:
-            send = [e for e in chunk if e.index < first]
-        else:
-            send = [e for e in chunk if e.index not in refused]
-        failed = await self._send(entity, send, fail_on_first, out)
+        records = [self._lock_key(entity, e.op.record_id or "") for e in chunk
+                   if e.refused is None and e.op.action == "update"]
+        async with self._locks.hold(records) as held:
+            versioned = [e for e in chunk if e.refused is None and e.op.action == "update"
+                         and e.op.version is not None]
+            if versioned:
+                refused |= await self._stale(entity, versioned)
+            first = min(refused, default=None)
+            if fail_on_first and first is not None:
+                send = [e for e in chunk if e.index < first]
+            else:
+                send = [e for e in chunk if e.index not in refused]
+            if send:
+                await held.confirm()
+            failed = await self._send(entity, send, fail_on_first, out)
         if fail_on_first and (failed or first is not None):
             for e in chunk:
                 if e.index == first and not failed:
@@ -228,7 +240,7 @@ class Batches:
 
     async def _stale(self, entity: str, versioned: list[_Entry]) -> dict[int, GatewayError]:
         """The single update's version check for every versioned op, by one query on their Ids
-        (paged only if the service caps it below their number). Not atomic, as alone."""
+        (paged only if the service caps it below their number), under the records' locks."""
         ids = list(dict.fromkeys(e.op.record_id or "" for e in versioned
                                  if _is_guid(e.op.record_id or "")))
         stamps: dict[str, Any] = {}

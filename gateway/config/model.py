@@ -273,7 +273,7 @@ def _collect_secrets(value: Any, out: list[str]) -> None:
 
 
 class StateConfig(StrictModel):
-    """Where shared state lives: idempotency records and rate-limit buckets."""
+    """Where shared state lives: idempotency records, rate-limit buckets and record locks."""
 
     backend: Literal["memory", "redis"] = Field(
         "memory", description="memory: this process only; redis: shared by every replica"
@@ -283,7 +283,24 @@ class StateConfig(StrictModel):
     )
     prefix: str = Field("recordgate:", description="prefix of every key the gateway writes")
     maxBytes: int = Field(
-        64 * 1024 * 1024, ge=1024, description="memory backend: bytes kept at most"
+        64 * 1024 * 1024, ge=1024,
+        description="memory backend: bytes kept at most; when full, new entries are refused "
+        "(503), never made room for by dropping unexpired ones",
+    )
+    idempotencyKeysPerConsumer: int = Field(
+        20_000, ge=1,
+        description="Idempotency-Key records one consumer may hold unexpired (24 h each); a "
+        "new key past it is 429, so one consumer cannot fill the store for the others",
+    )
+    recordLockTtl: float = Field(
+        15.0, ge=1, le=300,
+        description="seconds a record lock outlives a replica that died holding it (holders "
+        "renew it every third of this while they work)",
+    )
+    recordLockWait: float = Field(
+        10.0, ge=0, le=300,
+        description="seconds a write waits for another write on the same record to finish "
+        "before it is refused (409 conflict, Retry-After); the request's deadline bounds it too",
     )
 
     @model_validator(mode="after")

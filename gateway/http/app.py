@@ -26,6 +26,7 @@ from gateway.observability.openapi import build_openapi
 from gateway.observability.redact import Redactor
 from gateway.sources import Sources
 from gateway.state import open_store
+from gateway.state.lock import RecordLocks
 
 if TYPE_CHECKING:
     from gateway.config.model import GatewayConfig
@@ -55,7 +56,9 @@ async def _state_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _sources_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[SOURCES] = await Sources.open(app[CONFIG], app[METRICS], app[REDACTOR])
+    state_cfg = app[CONFIG].state
+    locks = RecordLocks(app[STORE], ttl=state_cfg.recordLockTtl, wait=state_cfg.recordLockWait)
+    app[SOURCES] = await Sources.open(app[CONFIG], app[METRICS], app[REDACTOR], locks)
     yield
     await app[SOURCES].aclose()
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from gateway.config.model import StateConfig
-from gateway.state.base import BucketGrant, StateStore, StateUnavailable
+from gateway.state.base import BucketGrant, Membership, StateFull, StateStore, StateUnavailable
 from gateway.state.memory import MemoryStore
 
-__all__ = ["BucketGrant", "MemoryStore", "StateStore", "StateUnavailable", "open_store"]
+__all__ = ["BucketGrant", "Membership", "MemoryStore", "StateFull", "StateStore",
+           "StateUnavailable", "open_store"]
 
 
 def open_store(config: StateConfig) -> StateStore:

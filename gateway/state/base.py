@@ -1,23 +1,40 @@
-"""The state store port: small shared mutable state (idempotency records, rate-limit buckets).
+"""The state store port: small shared mutable state (idempotency records, buckets, record locks).
 
 One replica keeps it in memory (``memory.py``); several replicas share it through Redis
 (``redis.py``). Keys are plain strings chosen by the caller; each store adds its own prefix.
 Every operation is atomic with respect to the others on the same key, across replicas when
-the store is shared.
+the store is shared. No store drops an entry before it expires: when there is no room for a
+new one the write is refused with :class:`StateFull` (503 with ``Retry-After``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from gateway.errors import BackendUnavailable
 
-__all__ = ["BucketGrant", "StateStore", "StateUnavailable", "bucket_math"]
+__all__ = ["BucketGrant", "Membership", "StateFull", "StateStore", "StateUnavailable",
+           "bucket_math"]
 
 
 class StateUnavailable(BackendUnavailable):
     """The state store could not be reached (503, with a short Retry-After)."""
+
+
+class StateFull(StateUnavailable):
+    """The store has no room for a new entry and will not drop an unexpired one to make it
+    (503; ``Retry-After`` says when the soonest entry expires)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """What :meth:`StateStore.join` decided: whether ``member`` is in the set, and when the
+    soonest member expires (seconds; how long a refused caller should wait)."""
+
+    joined: bool
+    retry_after: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +87,30 @@ class StateStore(Protocol):
     async def take(self, key: str, rate: float, burst: int, cost: int = 1) -> BucketGrant:
         """Take ``cost`` tokens from the bucket at ``key`` (``burst`` tokens, refilled at
         ``rate`` per second, full when new), atomically; refused takes take nothing."""
+        ...
+
+    async def lock(self, keys: Sequence[str], owner: str, ttl: float) -> bool:
+        """Take every key for ``owner`` (a token unique to this holder) for ``ttl`` seconds, all
+        or none: False, and nothing taken, when any is held by someone else."""
+        ...
+
+    async def relock(self, keys: Sequence[str], owner: str, ttl: float) -> bool:
+        """Extend ``owner``'s hold on every key to ``ttl`` from now; False when any of them is no
+        longer ``owner``'s (it expired, and maybe someone else took it)."""
+        ...
+
+    async def unlock(self, keys: Sequence[str], owner: str) -> None:
+        """Release the keys ``owner`` holds; a key another holder took since is left alone."""
+        ...
+
+    async def join(self, key: str, member: str, ttl: float, limit: int) -> Membership:
+        """Add ``member`` to the expiring set at ``key`` unless it already holds ``limit``
+        unexpired members; a member already there stays, its expiry moved to ``ttl`` from now
+        if that is later. Atomic, so concurrent joins never pass ``limit``."""
+        ...
+
+    async def leave(self, key: str, member: str) -> None:
+        """Take ``member`` out of the set at ``key`` (no error when absent)."""
         ...
 
     async def aclose(self) -> None:

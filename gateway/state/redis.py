@@ -1,14 +1,20 @@
-"""Redis state store (redis.asyncio) for several replicas: NX sets, counters, Lua token buckets."""
+"""Redis state store (redis.asyncio) for several replicas: NX sets, counters, Lua buckets and locks.
+
+Redis must not evict keys (``maxmemory-policy noeviction``, its default): with an eviction
+policy a full Redis drops unexpired idempotency records and locks, which is the silent
+forgetting the store promises never to do. Under ``noeviction`` a full Redis refuses writes,
+which become :class:`StateUnavailable` (503).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from gateway.state.base import BucketGrant, StateUnavailable, bucket_math
+from gateway.state.base import BucketGrant, Membership, StateUnavailable, bucket_math
 
 __all__ = ["RedisStore"]
 
@@ -41,6 +47,50 @@ redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate * 1000) + 1000)
 return {allowed, tostring(tokens)}
 """
 
+# Locks: a key holds its owner's token; all keys are taken, extended or released together
+# only by the owner, so one holder never releases (or extends) another's lock.
+LOCK_SCRIPT = """
+for _, key in ipairs(KEYS) do
+  local held = redis.call('GET', key)
+  if held and held ~= ARGV[1] then return 0 end
+end
+for _, key in ipairs(KEYS) do redis.call('SET', key, ARGV[1], 'PX', ARGV[2]) end
+return 1
+"""
+RELOCK_SCRIPT = """
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) ~= ARGV[1] then return 0 end
+end
+for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[2]) end
+return 1
+"""
+UNLOCK_SCRIPT = """
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
+end
+return 1
+"""
+# An expiring set: a sorted set scored by each member's expiry (Redis's clock, in ms).
+JOIN_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local untl = now + tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then
+  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return {0, tostring(tonumber(first[2]) - now)}
+  end
+  redis.call('ZADD', KEYS[1], untl, ARGV[1])
+elseif tonumber(score) < untl then
+  redis.call('ZADD', KEYS[1], untl, ARGV[1])
+end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(last[2]) - now))
+return {1, '0'}
+"""
+
 
 def _ms(ttl: float) -> int:
     return max(1, round(ttl * 1000))
@@ -58,6 +108,10 @@ class RedisStore:
             health_check_interval=30,
         )
         self._take = self._client.register_script(TAKE_SCRIPT)
+        self._lock = self._client.register_script(LOCK_SCRIPT)
+        self._relock = self._client.register_script(RELOCK_SCRIPT)
+        self._unlock = self._client.register_script(UNLOCK_SCRIPT)
+        self._join = self._client.register_script(JOIN_SCRIPT)
 
     async def _call(self, op: Callable[[], Awaitable[T]]) -> T:
         try:
@@ -104,6 +158,33 @@ class RedisStore:
             lambda: self._take(keys=[self._prefix + key], args=[rate, burst, cost])
         )
         return bucket_math(float(tokens), rate, burst, cost, bool(int(allowed)))
+
+    def _keys(self, keys: Sequence[str]) -> list[str]:
+        return [self._prefix + k for k in keys]
+
+    async def lock(self, keys: Sequence[str], owner: str, ttl: float) -> bool:
+        done = await self._call(
+            lambda: self._lock(keys=self._keys(keys), args=[owner, _ms(ttl)])
+        )
+        return bool(int(done))
+
+    async def relock(self, keys: Sequence[str], owner: str, ttl: float) -> bool:
+        done = await self._call(
+            lambda: self._relock(keys=self._keys(keys), args=[owner, _ms(ttl)])
+        )
+        return bool(int(done))
+
+    async def unlock(self, keys: Sequence[str], owner: str) -> None:
+        await self._call(lambda: self._unlock(keys=self._keys(keys), args=[owner]))
+
+    async def join(self, key: str, member: str, ttl: float, limit: int) -> Membership:
+        joined, wait_ms = await self._call(
+            lambda: self._join(keys=[self._prefix + key], args=[member, _ms(ttl), limit])
+        )
+        return Membership(bool(int(joined)), float(wait_ms) / 1000)
+
+    async def leave(self, key: str, member: str) -> None:
+        await self._call(lambda: self._client.zrem(self._prefix + key, member))
 
     async def ping(self) -> bool:
         """Whether Redis answers (for readiness checks and tests)."""

@@ -10,6 +10,7 @@ from gateway.observability.metrics import Metrics
 from gateway.observability.redact import Redactor
 
 if TYPE_CHECKING:
+    from gateway.state.lock import RecordLocks
     from gateway.upstream.breaker import Breaker
     from gateway.upstream.bulkhead import Bulkhead
 
@@ -28,6 +29,9 @@ class UpstreamContext:
     # None: no breaker / no bound, as for a connector built alone.
     breaker: Breaker | None = None
     bulkhead: Bulkhead | None = None
+    # Record locks in the gateway's state store (shared by replicas with Redis), for a backend
+    # whose conditional updates are not atomic; None: the connector locks in its own process.
+    locks: RecordLocks | None = None
 
 
 @dataclass

@@ -107,16 +107,3 @@ def test_config_refuses_redis_without_url() -> None:
     with pytest.raises(ValueError, match="needs a url"):
         StateConfig.model_validate({"backend": "redis"})
 
-
-def test_memory_store_stays_within_its_bytes() -> None:
-    store = MemoryStore(max_bytes=10_000)
-
-    async def fill() -> None:
-        for i in range(100):
-            await store.set(f"k{i}", b"x" * 500, ttl=60)
-        await store.set("huge", b"x" * 20_000, ttl=60)  # larger than the store: not kept
-
-    asyncio.run(fill())
-    assert store._cache.currsize <= 10_000
-    assert asyncio.run(store.get("huge")) is None
-    assert asyncio.run(store.get("k99")) == b"x" * 500
