@@ -22,6 +22,7 @@ __all__ = [
     "BatchOp",
     "BatchOutcome",
     "Capabilities",
+    "Collation",
     "Connector",
     "EntityInfo",
     "FieldInfo",
@@ -101,6 +102,56 @@ ANY_ID = IdShape(r"[^\x00-\x1f\x7f]{1,255}", "1 to 255 characters without contro
 
 
 @dataclass(frozen=True, slots=True)
+class Collation:
+    """How a backend compares and orders values: one model that its pushed filters and sorts
+    follow and that ``gateway/query/evaluate.py`` applies to whatever the gateway finishes, so
+    pushed and finished answers agree by construction (the README's connector tables show it).
+
+    * Text: ``case_insensitive`` compares Unicode casefolds (``ß`` = ``ss``, the three Greek
+      sigmas alike, dotted capital I = ``i`` + combining dot), else exact code points;
+      ``pad_space`` (SQL's PAD SPACE, MySQL and SQL Server) ignores trailing U+0020 spaces in
+      ``==``, ``<``, ``>``, ``in`` and ordering, but not in contains/startsWith/endsWith (LIKE
+      compares every character). Text orders by code point of that form; accents are never
+      folded (``é`` != ``e``; ``unicode`` says where a real backend may differ).
+    * The empty string is a value, not null: it sorts before every other string (and, with
+      ``pad_space``, equals a string of spaces).
+    * Nulls sort before every value in ascending order when ``nulls_first``, else after;
+      descending is the exact reverse of ascending.
+    * Booleans: false before true. Numbers by value; dates and date-times by instant.
+    * Ties break by ``id`` ascending, in ``id_key`` order when the backend has its own (SQL
+      Server orders GUIDs by their last bytes first), else plain string order.
+    """
+
+    case_insensitive: bool = True
+    pad_space: bool = False
+    nulls_first: bool = True
+    id_key: Callable[[Any], Any] | None = None
+    id_order: str = "string order"  # the README's words for ``id_key``
+    unicode: str = "accents kept, code point order"  # the README's words for text order
+
+    def text_key(self, value: str) -> str:
+        """``value`` as ``==`` and ordering see it under this collation."""
+        if self.pad_space:
+            value = value.rstrip(" ")
+        return value.casefold() if self.case_insensitive else value
+
+    def like_key(self, value: str) -> str:
+        """``value`` as contains/startsWith/endsWith see it (no padding)."""
+        return value.casefold() if self.case_insensitive else value
+
+    def describe(self) -> str:
+        """One README cell: the rules above as they apply to this backend."""
+        case = "case-insensitive (Unicode casefold)" if self.case_insensitive else (
+            "case-sensitive (code points)")
+        pad = ("trailing spaces ignored by ==, <, >, in and sorting (PAD SPACE), kept by "
+               "contains/startsWith/endsWith" if self.pad_space else "trailing spaces count")
+        nulls = "first" if self.nulls_first else "last"
+        return (f"{case}; {pad}; {self.unicode}; \"\" is a value sorting before other text; "
+                f"nulls {nulls} ascending, DESC the exact reverse; false < true; ties by id "
+                f"ascending in {self.id_order}")
+
+
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a backend can do itself, read by the planner and shown in the README's table.
 
@@ -127,6 +178,26 @@ class Capabilities:
     # orders GUIDs by their last bytes first); ties are broken in this order everywhere.
     id_key: Callable[[Any], Any] | None = None
     id_shape: IdShape = ANY_ID  # what its record ids look like (spec §10)
+    # The whole comparison model; when given, case_insensitive, nulls_first and id_key are
+    # read from it (else it is built from them), so the two can never disagree.
+    collation: Collation | None = None
+
+    def __post_init__(self) -> None:
+        c = self.collation
+        if c is None:
+            object.__setattr__(self, "collation", Collation(
+                case_insensitive=self.case_insensitive, nulls_first=self.nulls_first,
+                id_key=self.id_key))
+            return
+        object.__setattr__(self, "case_insensitive", c.case_insensitive)
+        object.__setattr__(self, "nulls_first", c.nulls_first)
+        object.__setattr__(self, "id_key", c.id_key)
+
+    @property
+    def order(self) -> Collation:
+        """The collation (always set after construction)."""
+        assert self.collation is not None
+        return self.collation
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,12 +48,14 @@ sources:
       companies:
         fields:
           name: {type: text}
-          state: {type: choice}
-          type: {type: choice}
+          state: {type: choice, options: [active, inactive, pending]}
+          type: {type: choice, options: [a, b, c]}
           numberOfEmployees: {type: integer}
           isCustomer: {type: boolean}
+          contactInformation: {type: nested_fields}
           contactInformation.phoneNumber: {type: phone}
           contactInformation.email: {type: email}
+          addresses: {type: nested_fields, multiple: true}
           addresses.addressLine: {type: text, multiple: true}
           addresses.zipCode: {type: text, multiple: true}
           addresses.city: {type: text, multiple: true}

@@ -61,8 +61,10 @@ def field_info(definition: Mapping[str, Any]) -> tuple[FieldInfo, Kind | None]:
     if display == "ChoiceSetSingle":
         return FieldInfo(name, "integer"), "choice"
     if sql == "MULTILINE":
-        # Lists and queries return a size marker for long text, never the text itself.
-        return FieldInfo(name, "string", sortable=False), "opaque"
+        # Lists and queries answer a size marker ("HasValue=true Length=12") for MULTILINE_MAX
+        # text, never the text [UP-TS entities.types.ts]: the gateway could only compare the
+        # marker, so such a field is neither filtered nor sorted on.
+        return FieldInfo(name, "string", filterable=False, sortable=False), "opaque"
     ftype = _SQL.get(sql, "string")
     return FieldInfo(name, ftype), "uuid" if sql == "UNIQUEIDENTIFIER" else None
 

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from connectors.dataservice.batch import BATCH_LIMIT
-from gateway.connector import Capabilities, FieldInfo, IdShape
+from gateway.connector import Capabilities, Collation, FieldInfo, IdShape
 from gateway.errors import Unsupported
 from gateway.query.model import OPERATORS, Condition, Filter, OrderKey, Scalar
 
@@ -85,11 +85,13 @@ NOTES: dict[str, str] = {
     "sort": "sortOptions with several keys, Id appended as tie-break",
     "paging": "start/limit (max 1000); totals from totalRecordCount of the query answer",
     "id": "the key field Id is shown and accepted as id; system fields pass through",
-    "fields": "relationship, file and multi-choice fields are neither filtered nor sorted there",
+    "fields": "relationship, file and multi-choice fields are neither filtered nor sorted there; "
+    "MULTILINE_MAX text is neither filtered nor sorted at all (answers carry a size marker)",
     "batch": "insert-batch, update-batch, delete-batch per run of one action, with failOnFirst "
     "(up to 1000 records); versioned updates checked first by one query on their Ids",
     "files": "Attachment/<Entity>/<id>/<field> upload (multipart), download, delete, streamed",
-    "locking": "If-Match/version compared with UpdateTime before the update (not atomic)",
+    "locking": "If-Match/version compared with UpdateTime under a per-record lock in the "
+    "state store (atomic among writes through the gateway)",
     "ids": "a GUID (8-4-4-4-12 hexadecimal digits, any case); anything else is 400 before "
     "any call",
 }
@@ -114,10 +116,8 @@ def capabilities(max_page: int) -> Capabilities:
         batch_limit=BATCH_LIMIT,
         batch_actions=frozenset({"create", "update", "delete"}),
         batch_fail_on_first=True,  # failOnFirst=true stops the service at the first failure
-        case_insensitive=True,  # SQL Server's default collation (inferred, §6)
-        nulls_first=True,  # SQL Server sorts NULL before any value ascending
         files=True,
-        id_key=sql_server_guid_order,
+        collation=COLLATION,
         id_shape=ID_SHAPE,
     )
 
@@ -131,6 +131,18 @@ def sql_server_guid_order(value: Any) -> tuple[bytes, ...]:
     except ValueError:
         return (b"", b"", b"", b"", str(value).lower().encode())
     return (raw[10:16], raw[8:10], raw[6:8], raw[4:6], raw[0:4])
+
+
+# SQL Server's default collation (inferred, §6): case-insensitive; ANSI padding, so trailing
+# spaces are ignored by =, <, > and ORDER BY (not by LIKE); NULL first ascending; ties by Id in
+# uniqueidentifier order.
+COLLATION = Collation(
+    case_insensitive=True, pad_space=True, nulls_first=True, id_key=sql_server_guid_order,
+    id_order="SQL Server uniqueidentifier order (last 6 bytes first)",
+    unicode="accents kept (SQL Server's _AS), code point order (the emulator's model; SQL "
+    "Server orders text by its collation's weights, so text > and < stay in the gateway)",
+)
+NOTES["collation"] = COLLATION.describe()
 
 
 def wire_name(name: str) -> str:
@@ -157,9 +169,9 @@ def _datetime(value: Any) -> str | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return _instant(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    except (ValueError, OverflowError):  # OverflowError: beyond the calendar once in UTC
         return None
-    return _instant(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
 
 
 def _wire(value: Scalar, kind: str) -> str | None:
@@ -167,8 +179,9 @@ def _wire(value: Scalar, kind: str) -> str | None:
     if value is None:
         return None
     if kind == "string":
-        # Empty means "null" on the wire; SQL Server ignores trailing spaces in comparisons.
-        if not isinstance(value, str) or value == "" or value != value.rstrip(" "):
+        # Empty means "null" on the wire; trailing spaces are ignored by SQL Server's = and
+        # by the gateway under COLLATION alike.
+        if not isinstance(value, str) or value == "":
             return None
         return value
     if isinstance(value, bool):
@@ -261,7 +274,20 @@ def _or_null(name: str, positive_not: list[dict[str, Any]]) -> dict[str, Any]:
 def _day(name: str, op: str, day: date, into: list[dict[str, Any]],
          groups: list[dict[str, Any]]) -> None:
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    lo, hi = _instant(start), _instant(start + timedelta(days=1))
+    lo = _instant(start)
+    if day == date.max:  # no day after 9999-12-31: "before its end" is every value
+        if op == "==":
+            into.append(_q(name, ">=", lo))
+        elif op == "!=":
+            groups.append(_or_null(name, [_q(name, "<", lo)]))
+        elif op == ">":
+            into += [_q(name, "=", ""), _q(name, "!=", "")]  # null and not null: nothing
+        elif op == "<=":
+            into.append(_q(name, "!=", ""))
+        else:
+            into.append(_q(name, ">=" if op == ">=" else "<", lo))
+        return
+    hi = _instant(start + timedelta(days=1))
     if op == "==":
         into += [_q(name, ">=", lo), _q(name, "<", hi)]
     elif op == "!=":

@@ -24,6 +24,12 @@ class SlingrFieldConfig(FieldConfig):
     decides the operators pushed down; gateway type names (``string``, ``number``) work too."""
 
     multiple: bool = Field(False, description="multi-valued field, or a field inside one")
+    options: list[str] | None = Field(
+        None,
+        description="a choice field's option names: Slingr refuses any other value in a filter "
+        "(400), so only these are pushed and the gateway answers the rest itself; without "
+        "them no choice value is pushed",
+    )
 
 
 class SlingrEntityConfig(EntityConfig):

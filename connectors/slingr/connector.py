@@ -51,10 +51,12 @@ SAMPLE_SIZE = 200  # records read to infer an unconfigured entity's fields
 
 
 def present(record: dict[str, Any], fields: tuple[str, ...] | None) -> Rec:
-    """A Slingr record as the gateway shows it: all of it, or ``id`` and the asked fields."""
+    """A Slingr record as the gateway shows it: all of it, or ``id`` and the asked fields; a
+    dotted field (``contactInformation.email``) keeps the object it lies in, which Slingr
+    answers cut to the asked paths and the gateway reads the value from."""
     if fields is None:
         return record
-    keep = {"id", *fields}
+    keep = {"id", *(name.split(".", 1)[0] for name in fields)}
     return {k: v for k, v in record.items() if k in keep}
 
 

@@ -13,28 +13,31 @@ from typing import Any
 
 from connectors.slingr.config import SlingrEntityConfig
 from connectors.slingr.query import SlingrField
-from connectors.slingr.types import kind_of
+from connectors.slingr.types import UNKNOWN, kind_of
 from gateway.connector import EntityInfo
 
 __all__ = ["SYSTEM_FIELDS", "entity_from_config", "entity_from_sample", "make_field"]
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _REF_KEYS = frozenset({"id", "label", "name"})
-# An inferred string might be a choice: only the operators every type has are pushed for it.
-UNKNOWN = "unknown"
+# An inferred string might be a choice (connectors/slingr/types.py UNKNOWN): none of its values
+# are pushed, since Slingr refuses a value that is not one of a choice's names.
 
 
 def make_field(name: str, slingr_type: str, *, multiple: bool = False,
-               filterable: bool = True, sortable: bool = True) -> SlingrField:
+               filterable: bool = True, sortable: bool = True,
+               options: Iterable[str] | None = None) -> SlingrField:
     kind = kind_of(slingr_type)
-    # Slingr cannot sort on multi-valued or nested fields [SD-QL], nor on object values.
-    can_sort = sortable and not multiple and "." not in name and kind.scalar
+    # Slingr cannot sort on multi-valued fields or inside multi-valued groups, nor on object
+    # values; a path inside a single nested group (contactInformation.email) it sorts [SD-QL].
+    can_sort = sortable and not multiple and kind.scalar
     return SlingrField(
         name=name, type=kind.gateway, filterable=filterable, sortable=can_sort,
         multivalued=multiple, slingr_type=slingr_type,
         # Slingr embeds {id, label} of the related record and its runtime API does not say
         # which entity that is: "*", shown whole only to consumers allowed every entity.
         related="*" if slingr_type == "relationship" and "." not in name else None,
+        options=frozenset(options) if options is not None else None,
     )
 
 
@@ -49,7 +52,8 @@ def entity_from_config(name: str, config: SlingrEntityConfig) -> EntityInfo:
     fields = dict(SYSTEM_FIELDS)
     for fname, fc in config.fields.items():
         fields[fname] = make_field(fname, fc.type, multiple=fc.multiple,
-                                   filterable=fc.filterable, sortable=fc.sortable)
+                                   filterable=fc.filterable, sortable=fc.sortable,
+                                   options=fc.options)
     return EntityInfo(name=name, fields=fields, label=name)
 
 
@@ -77,8 +81,9 @@ def _infer(prefix: str, values: list[Any], multiple: bool, out: dict[str, Slingr
         keys = {k for v in present for k in v}
         if keys <= _REF_KEYS:
             out[prefix] = make_field(prefix, "relationship", multiple=multiple)
-            for sub in ("id", "label"):
-                out[f"{prefix}.{sub}"] = make_field(f"{prefix}.{sub}", UNKNOWN, multiple=multiple)
+            for sub, sub_type in (("id", "id"), ("label", "text")):
+                out[f"{prefix}.{sub}"] = make_field(f"{prefix}.{sub}", sub_type,
+                                                    multiple=multiple)
             return
         out[prefix] = make_field(prefix, "nested_fields", multiple=multiple)
         for key in sorted(keys - {"id", "label"}):

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from connectors.slingr.types import Kind, kind_of
-from gateway.connector import Capabilities, FieldInfo, IdShape
+from connectors.slingr.types import UNKNOWN, Kind, kind_of
+from gateway.connector import Capabilities, Collation, FieldInfo, IdShape
 from gateway.errors import Unsupported
 from gateway.query.model import OPERATORS, Condition, Filter, OrderKey, Scalar
 
@@ -57,7 +57,8 @@ NOTES: dict[str, str] = {
     ">=": "greaterOrEquals(v); same types as >",
     "<": "less(v); same types as >",
     "<=": "lessOrEquals(v); same types as >",
-    "in": "field=a,b,c (values with commas in double quotes); choices must be valid names",
+    "in": "field=a,b,c (values with commas in double quotes); on a choice only values among "
+    "its configured options go (Slingr refuses others), the gateway answers the rest",
     "notIn": "_query and(filter(f,'notEquals(a)'),…)",
     "contains": "like(v), case-sensitive, on text fields only; values with a double quote or "
     "a slash at either end finished in the gateway",
@@ -69,8 +70,9 @@ NOTES: dict[str, str] = {
     "or": "OR of AND groups pushed whole as _query=or(and(filter(…)),…)",
     "sort": "one key only (_sortField/_sortType); nested and multi-valued fields not sortable",
     "paging": "numeric _offset/_size (max 1000) for pages; id offsets for full walks",
-    "fields": "_fields; nested paths (contactInformation.email) filterable; date-times are "
-    "epoch milliseconds",
+    "fields": "_fields; nested paths (contactInformation.email) filterable, sortable and shown "
+    "when the gateway finishes them too; date-times are epoch milliseconds; values of fields "
+    "whose type was guessed from a sample are finished in the gateway (one may be a choice)",
     "batch": "deletes only: DELETE /data/<entity>/<id1,id2,…>, up to 100 ids per call, a "
     "result per id; no batch create or update exists",
     "ids": "24 hexadecimal digits (MongoDB ObjectId); anything else (a comma list, ., an "
@@ -87,10 +89,23 @@ class SlingrField(FieldInfo):
     """A field as Slingr types it (``text``, ``choice``, ``date_time``, …)."""
 
     slingr_type: str = "text"
+    # A choice field's option names, when configured: Slingr refuses any other value (400).
+    options: frozenset[str] | None = None
 
     @property
     def kind(self) -> Kind:
         return kind_of(self.slingr_type)
+
+
+# Slingr (MongoDB) compares and sorts text case-sensitively by code point, trailing spaces
+# counted, missing values first ascending; the gateway finishes this source's residuals the
+# same way, so pushed and finished parts agree. Slingr sorts by one key: the gateway breaks ties.
+COLLATION = Collation(
+    case_insensitive=False, pad_space=False, nulls_first=True,
+    id_order="string order (ObjectIds: creation order)",
+    unicode="accents kept, code point order (MongoDB's binary order)",
+)
+NOTES["collation"] = COLLATION.describe()
 
 
 def capabilities(max_page: int, *, files: bool = True) -> Capabilities:
@@ -107,10 +122,7 @@ def capabilities(max_page: int, *, files: bool = True) -> Capabilities:
         batch_limit=DELETE_CHUNK,
         batch_actions=frozenset({"delete"}),
         batch_fail_on_first=False,  # every id is tried whatever the others did
-        # Slingr (MongoDB) compares and sorts text case-sensitively; the gateway finishes
-        # this source's residuals the same way, so pushed and finished parts agree.
-        case_insensitive=False,
-        nulls_first=True,
+        collation=COLLATION,
         files=files,
         id_shape=ID_SHAPE,
     )
@@ -171,12 +183,29 @@ def _equals(wires: list[str]) -> str:
     return f"equals({listed})" if _CALL.match(listed) else listed
 
 
+def _names_ok(field: FieldInfo, value: Scalar | tuple[Scalar, ...]) -> bool:
+    """Whether Slingr takes these values on this field. A choice takes only its option names
+    (anything else is a 400, where the gateway's answer is "equal to nothing"), so its values
+    go only when the options are configured and hold them all; a field whose type was only
+    inferred may be a choice, so none of its values go."""
+    slingr_type = field.slingr_type if isinstance(field, SlingrField) else field.type
+    if slingr_type == UNKNOWN:
+        return False
+    if slingr_type != "choice":
+        return True
+    options = field.options if isinstance(field, SlingrField) else None
+    values = value if isinstance(value, tuple) else (value,)
+    return options is not None and all(isinstance(v, str) and v in options for v in values)
+
+
 def pushable(condition: Condition, field: FieldInfo | None) -> bool:
     """Whether Slingr answers this condition exactly as the gateway would."""
     if field is None or not field.filterable:
         return False
     kind = _kind(field)
     op, value = condition.operator, condition.value
+    if op not in ("isNull", "isNotNull") and not _names_ok(field, value):
+        return False
     if op == "isNull":
         return "empty" in kind.functions
     if op == "isNotNull":

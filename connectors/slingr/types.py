@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from gateway.connector import FieldType
 
-__all__ = ["KINDS", "Kind", "kind_of"]
+__all__ = ["KINDS", "UNKNOWN", "Kind", "kind_of"]
+
+# The type of a field read off a sample, not configured: a string might be a choice.
+UNKNOWN = "unknown"
 
 _ALL = frozenset({"equals", "notEquals", "empty", "notEmpty"})
 _CMP = frozenset({"greater", "greaterOrEquals", "less", "lessOrEquals", "between"})

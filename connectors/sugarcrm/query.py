@@ -22,11 +22,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connectors.sugarcrm.batch import BULK_LIMIT
-from gateway.connector import Capabilities, FieldInfo, IdShape
+from gateway.connector import Capabilities, Collation, FieldInfo, IdShape
 from gateway.errors import Unsupported
 from gateway.query.model import OPERATORS, Condition, Filter, OrderKey, Scalar
 
-__all__ = ["NOTES", "capabilities", "order_by", "pushable", "to_filter"]
+__all__ = ["COLLATION", "NOTES", "capabilities", "order_by", "pushable", "to_filter"]
 
 _COMPARE = {">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte"}
 _LIKE = {"contains": "$contains", "startsWith": "$starts", "endsWith": "$ends"}
@@ -84,6 +84,16 @@ ID_SHAPE = IdShape(
 )
 
 
+# MySQL's utf8 *_ci collations: case-insensitive, PAD SPACE ('a ' = 'a' in =, <, > and ORDER BY,
+# not in LIKE), NULL first ascending; the connector appends id to every order_by.
+COLLATION = Collation(
+    case_insensitive=True, pad_space=True, nulls_first=True, id_order="string order",
+    unicode="accents kept, code point order (the emulator's model; a real *_general_ci "
+    "collation also folds accents, é = e, and orders by its own weights)",
+)
+NOTES["collation"] = COLLATION.describe()
+
+
 def capabilities(max_page: int) -> Capabilities:
     return Capabilities(
         operators=frozenset(OPERATORS),
@@ -96,8 +106,7 @@ def capabilities(max_page: int) -> Capabilities:
         batch_limit=BULK_LIMIT,
         batch_actions=frozenset({"create", "update", "delete"}),
         batch_fail_on_first=False,  # /bulk runs every item whatever the others did
-        case_insensitive=True,
-        nulls_first=True,
+        collation=COLLATION,
         id_shape=ID_SHAPE,
     )
 
@@ -121,7 +130,10 @@ def _datetime(value: Any) -> str | None:
         return None
     if parsed.tzinfo is None or parsed.microsecond:
         return None  # a naive time means the user's zone on Sugar; sub-seconds are not stored
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    try:
+        return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    except OverflowError:  # an instant before 0001-01-01 or after 9999-12-31 in UTC
+        return None
 
 
 def _wire(value: Scalar, ftype: str) -> Any:
@@ -129,8 +141,8 @@ def _wire(value: Scalar, ftype: str) -> Any:
     if value is None:
         return None
     if ftype == "string":
-        # MySQL ignores trailing spaces in comparisons; the gateway does not.
-        if not isinstance(value, str) or value == "" or value != value.rstrip(" "):
+        # Trailing spaces are ignored by MySQL's = and <, and by the gateway under COLLATION.
+        if not isinstance(value, str) or value == "":
             return None
         return value
     if ftype in ("integer", "number"):
@@ -166,8 +178,10 @@ def pushable(condition: Condition, field: FieldInfo | None) -> bool:
         return True
     if op in _LIKE:
         return not isinstance(value, tuple) and _like_ok(value)
-    if field.type == "datetime" and _date_only(value) is not None:
-        return op in _COMPARE or op in ("==", "!=")
+    if field.type == "datetime" and (day := _date_only(value)) is not None:
+        # > d, < d and != d are sent with the day after / before, which the calendar may lack.
+        return (op in _COMPARE or op in ("==", "!=")) and (
+            op not in (">", "!=") or day < date.max) and (op not in ("<", "!=") or day > date.min)
     if op in ("in", "notIn"):
         if not isinstance(value, tuple) or not value:
             return False
@@ -184,20 +198,21 @@ def _not_equal(name: str, positive: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _day_expr(name: str, op: str, day: date) -> dict[str, Any]:
     """A date-only condition on a datetime field, exact to the gateway's UTC-day rule."""
-    before = (day - timedelta(days=1)).isoformat()  # $lte d-1 → through (d-1) 23:59:59
-    after = (day + timedelta(days=1)).isoformat()  # $gte d+1 → from (d+1) 00:00:00
     d = day.isoformat()
     if op == "==":
         return {name: {"$equals": d}}  # Sugar: BETWEEN d 00:00:00 AND d 23:59:59
+    if op == ">=":
+        return {name: {"$gte": d}}
+    if op == "<=":
+        return {name: {"$lte": d}}
+    # pushable() keeps the calendar's first and last day away from these three.
+    before = (day - timedelta(days=1)).isoformat()  # $lte d-1 → through (d-1) 23:59:59
+    after = (day + timedelta(days=1)).isoformat()  # $gte d+1 → from (d+1) 00:00:00
     if op == "!=":
         return _not_equal(name, [{name: {"$lte": before}}, {name: {"$gte": after}}])
     if op == ">":
         return {name: {"$gte": after}}
-    if op == ">=":
-        return {name: {"$gte": d}}
-    if op == "<":
-        return {name: {"$lte": before}}
-    return {name: {"$lte": d}}  # "<="
+    return {name: {"$lte": before}}  # "<"
 
 
 def _expr(cond: Condition, field: FieldInfo) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 Every connector promises that what it evaluates on the backend gives the same answer as this
 module (``Capabilities``); whatever a backend cannot do is finished here, so these rules ARE the
-Records API.
+Records API. Text comparisons follow the source's ``Collation`` (``gateway/connector.py``, the
+README's connector tables): the same model its pushed filters and sorts follow, so a part the
+backend does and a part the gateway finishes agree by construction.
 
 Matching (``matches``)
     * A filter is an OR of groups, a group an AND of conditions; an empty filter matches all.
@@ -13,13 +15,16 @@ Matching (``matches``)
       type is taken from the record's value (a JSON number compares numerically, else a string).
     * A date-only value against a datetime field means that UTC day: ``==`` within the day,
       ``>`` after the day, ``>=`` from the day's start, ``<`` before the day, ``<=`` through the
-      day's end.
-    * Strings compare case-insensitively (Unicode casefold) when the source is case-insensitive.
+      day's end; 0001-01-01 and 9999-12-31 are days like any other (nothing lies beyond them).
+    * Strings compare by the collation's ``text_key``: Unicode casefold when the source is
+      case-insensitive, else code points; trailing spaces dropped first when it pads
+      (PAD SPACE: ``"a "`` == ``"a"``). Accents are never folded.
     * ``==``, ``>``, ``>=``, ``<``, ``<=``, ``in`` and contains/startsWith/endsWith are false on
       null; ``!=``, ``notIn`` and ``isNotNull`` are the exact complements of ``==``, ``in`` and
       ``isNull``, so a null field matches ``!=`` and ``notIn``.
     * contains/startsWith/endsWith are literal (no wildcards) and apply to the string form of the
-      value (numbers as written in JSON, booleans as ``true``/``false``).
+      value (numbers as written in JSON, booleans as ``true``/``false``); they fold case like
+      the source but never drop trailing spaces (SQL's LIKE compares every character).
     * A record value that cannot be read as the field's type (``"abc"`` in an integer field)
       equals nothing but its own string form and is never greater or less than anything.
     * A list-valued field matches a positive operator when any element does; the negative
@@ -28,14 +33,15 @@ Matching (``matches``)
 Ordering (``sort_key``)
     * Ascending: nulls first when the source sorts nulls first, else last; descending is the
       exact reverse of ascending (so nulls flip ends).
-    * Numbers numerically, strings casefolded when the source is case-insensitive (values equal
-      that way are ties, broken by id like every tie),
-      booleans false < true, dates and datetimes by instant (a date-only value in a datetime
-      field is that day's UTC midnight).
+    * Numbers numerically, strings by the collation's ``text_key`` (values equal that way, such
+      as ``"New York"`` and ``"new york "`` on a case-insensitive PAD SPACE source, are ties,
+      broken by id like every tie), the empty string first among strings, booleans
+      false < true, dates and datetimes by instant (a date-only value in a datetime field is
+      that day's UTC midnight).
     * Values that cannot be read as the field's type sort after the typed ones by their string
       form; mixed values never raise.
     * Every order ends with the record ``id`` ascending (in the backend's identifier order when
-      it has its own, ``Capabilities.id_key``), which makes paging stable.
+      it has its own, ``Collation.id_key``), which makes paging stable.
     * A dotted field (``contactInformation.email``) reaches into nested objects and through lists
       of them; several values found act like a list-valued field.
 """
@@ -50,7 +56,7 @@ from typing import Any
 
 import orjson
 
-from gateway.connector import EntityInfo, FieldInfo, FieldType, Record
+from gateway.connector import Collation, EntityInfo, FieldInfo, FieldType, Record
 from gateway.query.model import NEGATIVE_OPERATORS, Condition, Filter, OrderKey, Scalar
 
 __all__ = ["coerce", "field_info", "is_null", "matches", "sort_key", "text", "value_at"]
@@ -183,11 +189,22 @@ def _instant(value: datetime | date) -> datetime:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
-def _fold(value: str, ci: bool) -> str:
-    return value.casefold() if ci else value
+def _collation(collation: Collation | None, ci: bool, nulls_first: bool = True,
+               id_key: Callable[[Any], Any] | None = None) -> Collation:
+    if collation is not None:
+        return collation
+    return Collation(case_insensitive=ci, nulls_first=nulls_first, id_key=id_key)
 
 
-def _relate(raw: Any, op: str, wanted: Scalar, ftype: FieldType | None, ci: bool) -> bool:
+def _day_end(start: datetime) -> datetime | None:
+    """The instant after a UTC day; None after 9999-12-31 (nothing lies beyond it)."""
+    try:
+        return start + _DAY
+    except OverflowError:
+        return None
+
+
+def _relate(raw: Any, op: str, wanted: Scalar, ftype: FieldType | None, c: Collation) -> bool:
     """One non-null record value against one condition value, for ==, >, >=, <, <=."""
     if wanted is None:
         return False
@@ -195,21 +212,22 @@ def _relate(raw: Any, op: str, wanted: Scalar, ftype: FieldType | None, ci: bool
     try:
         have, want = coerce(raw, kind), coerce(wanted, kind)
     except (ValueError, TypeError):
-        return op == "==" and _fold(text(raw), ci) == _fold(text(wanted), ci)
+        return op == "==" and c.text_key(text(raw)) == c.text_key(text(wanted))
     if kind == "datetime":
         have = _instant(have)
         if not isinstance(want, datetime):  # a date-only value: the whole UTC day
             start = _instant(want)
-            end = start + _DAY
+            end = _day_end(start)
+            before_end = end is None or have < end
             return {
-                "==": start <= have < end,
-                ">": have >= end,
+                "==": start <= have and before_end,
+                ">": not before_end,
                 ">=": have >= start,
                 "<": have < start,
-                "<=": have < end,
+                "<=": before_end,
             }[op]
     elif kind in _STRINGY:
-        have, want = _fold(have, ci), _fold(want, ci)
+        have, want = c.text_key(have), c.text_key(want)
     if op == "==":
         return bool(have == want)
     if op == ">":
@@ -221,9 +239,9 @@ def _relate(raw: Any, op: str, wanted: Scalar, ftype: FieldType | None, ci: bool
     return bool(have <= want)
 
 
-def _element(raw: Any, op: str, value: Any, ftype: FieldType | None, ci: bool) -> bool:
+def _element(raw: Any, op: str, value: Any, ftype: FieldType | None, c: Collation) -> bool:
     if op in _TEXT_OPS:
-        hay, needle = _fold(text(raw), ci), _fold(text(value), ci)
+        hay, needle = c.like_key(text(raw)), c.like_key(text(value))
         if op == "contains":
             return needle in hay
         if op == "startsWith":
@@ -231,19 +249,19 @@ def _element(raw: Any, op: str, value: Any, ftype: FieldType | None, ci: bool) -
         return hay.endswith(needle)
     if op == "in":
         items = value if isinstance(value, tuple | list) else (value,)
-        return any(_relate(raw, "==", item, ftype, ci) for item in items)
-    return _relate(raw, op, value, ftype, ci)
+        return any(_relate(raw, "==", item, ftype, c) for item in items)
+    return _relate(raw, op, value, ftype, c)
 
 
-def _positive(raw: Any, op: str, value: Any, info: FieldInfo | None, ci: bool) -> bool:
+def _positive(raw: Any, op: str, value: Any, info: FieldInfo | None, c: Collation) -> bool:
     if op == "isNull":
         return is_null(raw)
     if is_null(raw):
         return False
     ftype = info.type if info is not None else None
     if isinstance(raw, list | tuple) and ftype != "json":
-        return any(v is not None and _element(v, op, value, ftype, ci) for v in raw)
-    return _element(raw, op, value, ftype, ci)
+        return any(v is not None and _element(v, op, value, ftype, c) for v in raw)
+    return _element(raw, op, value, ftype, c)
 
 
 def value_at(record: Record, field: str) -> Any:
@@ -265,21 +283,25 @@ def value_at(record: Record, field: str) -> Any:
     return current
 
 
-def _condition(record: Record, cond: Condition, entity: EntityInfo | None, ci: bool) -> bool:
+def _condition(record: Record, cond: Condition, entity: EntityInfo | None,
+               c: Collation) -> bool:
     op = _POSITIVE.get(cond.operator, cond.operator)
     hit = _positive(value_at(record, cond.field), op, cond.value,
-                    field_info(entity, cond.field), ci)
+                    field_info(entity, cond.field), c)
     return not hit if cond.operator in NEGATIVE_OPERATORS else hit
 
 
 def matches(
-    record: Record, filter: Filter, entity: EntityInfo | None, *, case_insensitive: bool = True
+    record: Record, filter: Filter, entity: EntityInfo | None, *,
+    case_insensitive: bool = True, collation: Collation | None = None,
 ) -> bool:
-    """Whether ``record`` matches ``filter`` (OR of AND groups; ``()`` matches every record)."""
+    """Whether ``record`` matches ``filter`` (OR of AND groups; ``()`` matches every record)
+    under the source's ``collation`` (else a plain one, case-insensitive as said)."""
     if not filter:
         return True
+    c = _collation(collation, case_insensitive)
     return any(
-        all(_condition(record, c, entity, case_insensitive) for c in group.conditions)
+        all(_condition(record, cond, entity, c) for cond in group.conditions)
         for group in filter
     )
 
@@ -291,16 +313,16 @@ _UNTYPED_CLASS, _LIST_CLASS = 6, 7
 _NULL_FIRST, _NULL_LAST = 0, 9
 
 
-def _component(value: Any, ftype: FieldType | None, ci: bool, nulls_first: bool) -> tuple[Any, ...]:
+def _component(value: Any, ftype: FieldType | None, c: Collation) -> tuple[Any, ...]:
     if is_null(value):
-        return (_NULL_FIRST if nulls_first else _NULL_LAST,)
+        return (_NULL_FIRST if c.nulls_first else _NULL_LAST,)
     if isinstance(value, list | tuple) and ftype != "json":
-        return (_LIST_CLASS, tuple(_component(v, ftype, ci, nulls_first) for v in value))
+        return (_LIST_CLASS, tuple(_component(v, ftype, c) for v in value))
     kind = ftype or _infer(value)
     try:
         typed = coerce(value, kind)
     except (ValueError, TypeError):
-        return (_UNTYPED_CLASS, _fold(text(value), ci))
+        return (_UNTYPED_CLASS, c.text_key(text(value)))
     if kind in ("integer", "number"):
         return (_NUMBER_CLASS, typed)
     if kind == "boolean":
@@ -309,9 +331,9 @@ def _component(value: Any, ftype: FieldType | None, ci: bool, nulls_first: bool)
         return (_TIME_CLASS, typed)
     if kind == "datetime":
         return (_TIME_CLASS, _instant(typed))
-    # Values equal under the source's collation ("Acme", "ACME") are ties, broken by id as the
-    # backends do, so a page sorted here and one sorted by the backend agree.
-    return (_STRING_CLASS, _fold(typed, ci))
+    # Values equal under the source's collation ("Acme", "ACME", "acme ") are ties, broken by
+    # id as the backends do, so a page sorted here and one sorted by the backend agree.
+    return (_STRING_CLASS, c.text_key(typed))
 
 
 class _Descending:
@@ -342,11 +364,15 @@ def sort_key(
     case_insensitive: bool = True,
     nulls_first: bool = True,
     id_key: Callable[[Any], Any] | None = None,
+    collation: Collation | None = None,
 ) -> Callable[[Record], tuple[Any, ...]]:
-    """A key function ordering records by ``order_by``, then by ``id`` ascending.
+    """A key function ordering records by ``order_by``, then by ``id`` ascending, under the
+    source's ``collation`` (else one made of the three flags).
 
-    ``id_key`` is the backend's own identifier order (``Capabilities.id_key``: SQL Server
+    ``id_key`` is the backend's own identifier order (``Collation.id_key``: SQL Server
     orders GUIDs by their last bytes first), so ties fall the same way here and there."""
+    c = _collation(collation, case_insensitive, nulls_first, id_key)
+    id_key = c.id_key
     keys = [*order_by] if any(k.field == "id" for k in order_by) else [*order_by, OrderKey("id")]
     types = [
         info.type if (info := field_info(entity, k.field)) is not None else None for k in keys
@@ -359,7 +385,7 @@ def sort_key(
             if k.field == "id" and id_key is not None and raw is not None:
                 part: tuple[Any, ...] = (_STRING_CLASS, id_key(raw))
             else:
-                part = _component(raw, ftype, case_insensitive, nulls_first)
+                part = _component(raw, ftype, c)
             parts.append(_Descending(part) if k.descending else part)
         return tuple(parts)
 

@@ -246,14 +246,13 @@ def _finish(
     records: list[Record], the_plan: Plan, query: Query, entity: EntityInfo,
     connector: Connector,
 ) -> list[Record]:
-    """The scan's records filtered by the residual and sorted when the backend could not."""
-    caps = connector.capabilities
-    ci = caps.case_insensitive
+    """The scan's records filtered by the residual and sorted when the backend could not, under
+    the backend's own collation (so the finished part agrees with the pushed part)."""
+    c = connector.capabilities.order
     if the_plan.residual:
-        records = [r for r in records if matches(r, the_plan.residual, entity, case_insensitive=ci)]
+        records = [r for r in records if matches(r, the_plan.residual, entity, collation=c)]
     if the_plan.sort_in_gateway:
-        records.sort(key=sort_key(query.order_by, entity, case_insensitive=ci,
-                                  nulls_first=caps.nulls_first, id_key=caps.id_key))
+        records.sort(key=sort_key(query.order_by, entity, collation=c))
     return records
 
 

@@ -12,14 +12,15 @@ records inside a group. So for the page at positions [s, e), with T the total:
    elsewhere, or repeated by another call: those are the *boundary values*.
 2. Round 2, at once: fetch each boundary group whole, with the pushed filter AND ``k1 == v``
    (``isNull`` for null; the backend's own collation decides equality, as evaluate.py does with
-   ``caps.case_insensitive``), walked by ``id`` so its own paging is stable.
+   ``caps.collation``), walked by ``id`` so its own paging is stable.
 3. Every record from the page's first value a to its last value b is now known exactly: sort them
    by the full order (``evaluate.sort_key``) and cut the page at P, the position of group a's
    first member. P = 0 when s = 0; else P = s + (window positions holding a) - |group a| when the
    window also holds a later value; else (the page lies inside one group) P = T - |group a| when
    the window reaches the end of the data, else P = count(filter AND k1 before a), cross-checked:
    P + |group a| + count(filter AND k1 after a) must be T. "Before" respects the key's direction
-   and where nulls sort (first in ascending order when ``caps.nulls_first``; DESC reverses all).
+   and where nulls sort (first in ascending order when the collation's ``nulls_first``; DESC
+   reverses all).
 
 Cost rule: after round 1 T is known. Round 2 needs at least one call per boundary value (ceil of
 the members already seen / max_page), plus 2 counts for a page inside one group. When a scan
@@ -114,15 +115,13 @@ class _Ties:
         self.filter = the_plan.pushed.filter
         self.fields = the_plan.pushed.fields
         self.group_order = (OrderKey("id"),) if stable_order(walker.entity, self.caps) else ()
-        ci, nf = self.caps.case_insensitive, self.caps.nulls_first
-        self._value_of = sort_key((OrderKey(self.key.field),), walker.entity,
-                                  case_insensitive=ci, nulls_first=nf)
-        self._rank = sort_key((self.key,), walker.entity, case_insensitive=ci, nulls_first=nf)
-        self.full = sort_key(query.order_by, walker.entity, case_insensitive=ci, nulls_first=nf,
-                             id_key=self.caps.id_key)
+        c = self.caps.order  # the backend's collation: its == and order, mirrored here
+        self._value_of = sort_key((OrderKey(self.key.field),), walker.entity, collation=c)
+        self._rank = sort_key((self.key,), walker.entity, collation=c)
+        self.full = sort_key(query.order_by, walker.entity, collation=c)
         # Nulls sit at the start of this key's order: ascending with nulls first, or descending
         # with nulls last (descending is the exact reverse of ascending).
-        self.nulls_at_start = nf != self.key.descending
+        self.nulls_at_start = c.nulls_first != self.key.descending
         self.start, self.stop = query.offset, query.offset + query.page_size
         self.max_scan = max_scan
         self.mp = walker.max_page

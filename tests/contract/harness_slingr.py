@@ -21,6 +21,8 @@ def entities_config() -> dict[str, Any]:
         fields: dict[str, Any] = {}
         for f in entity.fields:
             fields[f.name] = {"type": f.type, "multiple": f.multi}
+            if f.type == "choice":
+                fields[f.name]["options"] = [name for name, _ in f.choices]
             for inner in f.fields:
                 fields[f"{f.name}.{inner.name}"] = {"type": inner.type,
                                                     "multiple": f.multi or inner.multi}

@@ -1,4 +1,8 @@
-"""The query endpoint's semantics: filterGroup trees, the twelve operators, sorting, rendering."""
+"""The query endpoint's semantics: filterGroup trees, the twelve operators, sorting, rendering.
+
+Text follows SQL Server's default collation (inferred): case-insensitive, and ANSI padding
+(trailing spaces ignored by =, <, >, in and ORDER BY; LIKE-style operators see every character).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,12 @@ OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "contains", "not contains", "start
 _TEXT = ("STRING", "MULTILINE_MAX")
 _NUMBER = ("INTEGER", "DECIMAL", "CHOICE_SET_SINGLE")
 _GUID = ("UUID", "RELATIONSHIP")
+_LIKE_OPS = ("contains", "not contains", "startswith", "endswith")
+
+
+def _text_key(text: str) -> str:
+    """SQL Server's comparison form of text: trailing spaces padded away, case folded."""
+    return text.rstrip(" ").casefold()
 
 
 def _bad(message: str) -> DsError:
@@ -33,7 +43,7 @@ def _operand(fdef: FieldDef, text: str) -> Any:
     """A filter value (always a string on the wire) parsed as the field's type."""
     kind = fdef.type
     if kind in _TEXT:
-        return text.casefold()
+        return _text_key(text)
     try:
         if kind in _NUMBER:
             return Decimal(text.strip())
@@ -60,7 +70,7 @@ def _stored(fdef: FieldDef, value: Any) -> Any:
     """A stored value in the same comparable form as `_operand`."""
     kind = fdef.type
     if kind in _TEXT:
-        return value.casefold()
+        return _text_key(value)
     if kind in _NUMBER:
         return Decimal(str(value))
     if kind == "DATE":
@@ -176,6 +186,10 @@ def _condition(entity: EntityDef, raw: Any, where: str) -> Predicate:
         # SQL: a NULL column is neither IN nor NOT IN anything.
         return lambda row: row.get(name) is not None and (
             (_stored(fdef, row[name]) in wanted) != negate)
+    if fdef.type in _TEXT and op in _LIKE_OPS:
+        pattern = (value or "").casefold()  # LIKE: every character counts, case folded
+        return lambda row: row.get(name) is not None and _compare(
+            op, str(row[name]).casefold(), pattern, fdef)
     operand = _operand(fdef, value or "")
     if isinstance(operand, Decimal) and fdef.type == "INTEGER" and op in ("=", "!=") \
             and operand != operand.to_integral_value():

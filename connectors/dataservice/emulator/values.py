@@ -33,7 +33,10 @@ def parse_datetime(text: str) -> datetime | None:
         parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # before 0001-01-01 or after 9999-12-31 in UTC: no datetime2
+        return None
 
 
 def guid_key(value: str) -> tuple[bytes, ...]:

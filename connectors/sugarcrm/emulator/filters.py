@@ -149,6 +149,20 @@ def _dt(day: date, at: time) -> str:
 _DAY_START, _DAY_END = time(0, 0, 0), time(23, 59, 59)
 
 
+def _shifted(op: str, day: date) -> str:
+    """The bound SugarFieldDatetime::fixForFilter makes of a date-only $gt/$gte/$lt/$lte. PHP's
+    DateTime goes past the calendar's ends (year 10000, year 0); MySQL reads such a bound as no
+    valid date-time, which matches no row, and so does the emulator."""
+    try:
+        if op == "$gt":
+            return _dt(day + timedelta(days=1), _DAY_START)
+        if op == "$lt":
+            return _dt(day - timedelta(days=1), _DAY_END)
+    except OverflowError:
+        return "10000-01-01 00:00:00" if op == "$gt" else "0000-12-31 23:59:59"
+    return _dt(day, _DAY_START if op == "$gte" else _DAY_END)
+
+
 def _fix_datetime(op: str, value: Any) -> tuple[str, Any]:
     """SugarFieldDatetime::fixForFilter: a date-only value becomes UTC day boundaries."""
     if op in ("$equals", "$starts"):
@@ -159,11 +173,7 @@ def _fix_datetime(op: str, value: Any) -> tuple[str, Any]:
         day = _date_only(value)
         if day is not None:
             # $gt/$lt each skip one boundary second; Sugar does exactly this.
-            shifted = {"$gt": _dt(day + timedelta(days=1), _DAY_START),
-                       "$gte": _dt(day, _DAY_START),
-                       "$lt": _dt(day - timedelta(days=1), _DAY_END),
-                       "$lte": _dt(day, _DAY_END)}
-            return op, shifted[op]
+            return op, _shifted(op, day)
     elif op in ("$between", "$dateBetween") and php_array(value) and php_count(value) == 2:
         lo, hi = php_index(value, 0), php_index(value, 1)
         lo_day, hi_day = _date_only(lo), _date_only(hi)

@@ -104,7 +104,10 @@ def parse_datetime(value: Any) -> datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # before 0001-01-01 or after 9999-12-31 in UTC: no DATETIME
+            return None
     return parsed.replace(microsecond=0)
 
 

@@ -9,7 +9,7 @@ from gateway.query.model import Condition, Group, OrderKey
 
 F = {
     "name": make_field("name", "text"),
-    "type": make_field("type", "choice"),
+    "type": make_field("type", "choice", options=("a", "b", "c")),
     "n": make_field("n", "integer"),
     "rating": make_field("rating", "decimal"),
     "ok": make_field("ok", "boolean"),
@@ -109,9 +109,9 @@ def test_one_sort_key_only():
         sort_params((OrderKey("name"), OrderKey("id")))
 
 
-def test_nested_and_multivalued_fields_are_not_sortable():
+def test_multivalued_fields_are_not_sortable_but_single_nested_paths_are():
     assert F["name"].sortable
-    assert not F["contactInformation.email"].sortable
+    assert F["contactInformation.email"].sortable  # [SD-QL] shows it sortable
     assert not F["addresses.state"].sortable and F["addresses.state"].multivalued
 
 
@@ -126,6 +126,20 @@ def test_inferred_fields_are_typed_cautiously():
     assert (f["n"].type, f["ok"].type, f["born"].type) == ("integer", "boolean", "date")
     assert f["company.label"].filterable and not f["company"].sortable
     assert f["addresses.state"].multivalued and f["tags"].multivalued
-    # an inferred string may be a choice: equality yes, like no
-    assert pushable(Condition("name", "==", "A"), f["name"])
+    # an inferred string may be a choice, which refuses values not among its names: no value
+    # goes, the gateway answers
+    assert not pushable(Condition("name", "==", "A"), f["name"])
     assert not pushable(Condition("name", "contains", "A"), f["name"])
+    assert pushable(Condition("company.id", "==", "5f1e0c3a9d1b2c3d4e5f6a7b"), f["company.id"])
+
+
+def test_choice_values_go_only_when_they_are_configured_option_names():
+    f = make_field("state", "choice", options=("active", "inactive"))
+    assert pushable(Condition("state", "==", "active"), f)
+    assert pushable(Condition("state", "in", ("active", "inactive")), f)
+    for cond in (Condition("state", "==", "ACTIVE"), Condition("state", "!=", "zz"),
+                 Condition("state", "in", ("active", "zz")),
+                 Condition("state", "notIn", ("zz",))):
+        assert not pushable(cond, f), cond
+    assert not pushable(Condition("state", "==", "active"), make_field("state", "choice"))
+    assert pushable(Condition("state", "isNull"), make_field("state", "choice"))
