@@ -100,12 +100,14 @@ def test_steps_that_no_encoding_keeps_are_refused(value: str) -> None:
     assert err.status == 400 and err.key == "unsafe_segment" and err.params == {"value": value}
     assert [d.path for d in err.details] == ["path"] and repr(value) in err.msg
     assert err.details[0].key == "unsafe_segment" and err.details[0].params == {"value": value}
+    assert err.details[0].msg == err.msg
 
 
 def test_join_puts_each_part_after_the_base_as_one_step() -> None:
     assert join("http://h/api/", "data", "a/b", "x y") == "http://h/api/data/a%2Fb/x%20y"
     assert join("http://h/api", "data") == "http://h/api/data"
     assert join("http://h/api") == "http://h/api"
+    assert join("http://h/XX/", "a") == "http://h/XX/a"  # only the slash is trimmed
     with pytest.raises(InvalidRequest):
         join("http://h/api", "data", "..")
 
@@ -116,6 +118,9 @@ def test_joined_lists_values_in_one_step_and_refuses_a_separator_inside_one() ->
     for bad in (["a,b"], ["a", ""], ["."], []):
         with pytest.raises(InvalidRequest):
             joined(bad)
+    with pytest.raises(InvalidRequest) as empty:
+        joined([])
+    assert empty.value.params == {"value": ""}
     with pytest.raises(InvalidRequest) as caught:
         joined(["a", "b;c"], ";")
     assert caught.value.params == {"value": "b;c"}
