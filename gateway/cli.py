@@ -43,15 +43,32 @@ def _load(path: str) -> GatewayConfig | None:
         return None
 
 
-async def _until_stopped() -> None:
-    """Wait for SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
+class _Signals:
+    """SIGINT and SIGTERM for as long as the block runs, shutdown included: the first sets
+    ``stop``; any later one sets ``hurry`` (the drain window ends now, but writes already sent
+    still finish: only SIGKILL cuts them). Without this, a second signal during the drain would
+    hit Python's default handler and kill the process mid-write."""
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.hurry = asyncio.Event()
+
+    def _received(self) -> None:
+        if not self.stop.is_set():
+            self.stop.set()
+            return
+        if not self.hurry.is_set():
+            _err("gateway: stopping now; writes already sent finish first (SIGKILL aborts them)")
+        self.hurry.set()
+
+    def __enter__(self) -> _Signals:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._received)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 
@@ -92,18 +109,27 @@ def _serve(args: argparse.Namespace) -> int:
         # access_log=None: the gateway writes its own canonical line per request. The runner's
         # connections carry the parser bounds (long request lines and headers are a 400, never
         # a 500) and answer the parser's refusals in the error envelope.
+        # Handlers are cancelled when their consumer hangs up (writes excepted, see
+        # gateway/http/lifecycle.py); stopping drains for server.drainTimeout.
         runner = GatewayRunner(app, access_log=None)
-        await runner.setup()
-        try:
+        with _Signals() as signals:
+            await runner.setup()
+            stopped = False
             try:
-                await web.TCPSite(runner, host, port).start()
-            except OSError as exc:
-                _err(f"gateway: cannot listen on {host}:{port}: {exc.strerror or exc}")
-                return EXIT_FAILED
-            _err(f"gateway {__version__} listening on http://{host}:{port}")
-            await _until_stopped()
-        finally:
-            await runner.cleanup()
+                try:
+                    await web.TCPSite(runner, host, port).start()
+                except OSError as exc:
+                    _err(f"gateway: cannot listen on {host}:{port}: {exc.strerror or exc}")
+                    return EXIT_FAILED
+                _err(f"gateway {__version__} listening on http://{host}:{port}")
+                await signals.stop.wait()
+                _err(f"gateway: stopping (up to {config.server.drainTimeout:g} s for requests "
+                     "in flight; writes already sent always finish)")
+                stopped = True
+                await runner.stop(signals.hurry)
+            finally:
+                if not stopped:
+                    await runner.cleanup()
         return EXIT_OK
 
     return _run(run)
@@ -121,25 +147,27 @@ def _demo(args: argparse.Namespace) -> int:
     from gateway.demo import DEMO_KEY, DEMO_ORG, start_demo
 
     async def run() -> int:
-        try:
-            demo = await start_demo(args.host, args.port)
-        except ConfigError as exc:
-            _err(str(exc))
-            return EXIT_USAGE
-        except ImportError as exc:
-            _err(f"gateway demo: a part of the gateway is missing: {exc}")
-            return EXIT_FAILED
-        try:
-            print(f"recordgate demo: gateway on {demo.url}  (org {DEMO_ORG}, API key {DEMO_KEY})")
-            for type_name, origin in demo.emulators.items():
-                print(f"  emulated {type_name} at {origin}: {demo.banners[type_name]}")
-            print("Try:")
-            for line in demo.curl_examples():
-                print(f"  {line}")
-            print("Press Ctrl+C to stop.", flush=True)
-            await _until_stopped()
-        finally:
-            await demo.close()
+        with _Signals() as signals:
+            try:
+                demo = await start_demo(args.host, args.port)
+            except ConfigError as exc:
+                _err(str(exc))
+                return EXIT_USAGE
+            except ImportError as exc:
+                _err(f"gateway demo: a part of the gateway is missing: {exc}")
+                return EXIT_FAILED
+            try:
+                print(f"recordgate demo: gateway on {demo.url}  "
+                      f"(org {DEMO_ORG}, API key {DEMO_KEY})")
+                for type_name, origin in demo.emulators.items():
+                    print(f"  emulated {type_name} at {origin}: {demo.banners[type_name]}")
+                print("Try:")
+                for line in demo.curl_examples():
+                    print(f"  {line}")
+                print("Press Ctrl+C to stop.", flush=True)
+                await signals.stop.wait()
+            finally:
+                await demo.close(signals.hurry)
         return EXIT_OK
 
     return _run(run)
@@ -177,7 +205,8 @@ def _emulator(args: argparse.Namespace) -> int:
             if args.user is not None:
                 print(f"credentials: {args.user} / {args.password}")
             print(f"{args.name} emulator listening on http://{args.host}:{bound}", flush=True)
-            await _until_stopped()
+            with _Signals() as signals:
+                await signals.stop.wait()
         finally:
             await runner.cleanup()
         return EXIT_OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -120,10 +121,14 @@ class DemoHandle:
     banners: Mapping[str, str]
     _runners: list[web.AppRunner] = field(default_factory=list, repr=False)
 
-    async def close(self) -> None:
-        # The gateway first (it holds sessions to the emulators), then the emulators.
+    async def close(self, hurry: asyncio.Event | None = None) -> None:
+        """Stop the gateway as ``gateway serve`` does (drain, writes in flight finish; ``hurry``
+        ends the drain early), then the emulators, which the gateway's writes may still need."""
         for runner in reversed(self._runners):
-            await runner.cleanup()
+            if isinstance(runner, GatewayRunner):
+                await runner.stop(hurry)
+            else:
+                await runner.cleanup()
         self._runners.clear()
 
     def curl_examples(self) -> list[str]:

@@ -159,6 +159,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "前のリクエストが失敗したため実行されませんでした",
         "No se ejecutó porque falló una solicitud anterior",
     ),
+    "not_executed_stopped": _t(
+        "Not executed: the bulk call was stopped before this entry was sent (its time limit "
+        "passed, the client went away or the gateway is shutting down); it had no effect",
+        "未执行：在发送此条目之前批量调用已停止（超出时间限制、客户端已断开或网关正在关闭），"
+        "该条目没有产生任何效果",
+        "実行されませんでした：このエントリを送信する前に一括呼び出しが停止されました"
+        "（制限時間の超過、クライアントの切断、またはゲートウェイの停止）。影響はありません",
+        "No se ejecutó: la llamada bulk se detuvo antes de enviar esta entrada (se agotó su "
+        "tiempo, el cliente se desconectó o el gateway se está deteniendo); no tuvo efecto",
+    ),
     # /v1/bulk (gateway/bulk)
     "bulk_too_large": _t(
         "A bulk call may carry at most {max} requests, not {count}",

@@ -30,6 +30,7 @@ from gateway.bulk.entries import Prepared, RouteCache, entry_state, prepare
 from gateway.bulk.model import BulkRequest, EntryResult, NotExecuted
 from gateway.errors import GatewayError
 from gateway.http.keys import SOURCES, STATE, RequestState
+from gateway.http.lifecycle import NotSent, halted
 from gateway.http.middleware.context import REQUEST_ID_HEADER, context_middleware
 from gateway.http.middleware.errors import errors_middleware
 from gateway.sources import CONNECTOR_HOOK
@@ -116,8 +117,8 @@ class _Run:
         resp = await errors_middleware(req, raise_it)
         self.results[index] = _result(resp, self.state.request_id)
 
-    async def _not_executed(self, entry: _Entry) -> None:
-        await self._render(NotExecuted(), entry.index,
+    async def _not_executed(self, entry: _Entry, err: GatewayError | None = None) -> None:
+        await self._render(err or NotExecuted(), entry.index,
                            entry.request if isinstance(entry, Prepared) else None)
 
     def _note(self, index: int, result: EntryResult) -> None:
@@ -186,6 +187,11 @@ class _Run:
     async def _read(self, entry: Prepared) -> EntryResult:
         slot = self._read_slots.setdefault(entry.source, asyncio.Semaphore(READS_PER_SOURCE))
         async with slot:
+            if halted():  # stopped while this entry waited for its turn: it was never sent
+                await self._not_executed(entry, NotSent())
+                result = self.results[entry.index]
+                assert result is not None
+                return result
             return await self._serve(entry.request)
 
     async def _reads(self, group: _Group) -> None:
@@ -243,9 +249,11 @@ class _Run:
             except GatewayError as err:
                 prepared.append(_Refusal(index, err))
         for group in self._groups(prepared):
-            if self.failed:
+            if self.failed or halted():
+                # halted: past the deadline, consumer gone or shutting down (gateway/http/
+                # lifecycle.py); these entries were never sent, unlike one cut off in flight.
                 for entry in group.entries:
-                    await self._not_executed(entry)
+                    await self._not_executed(entry, None if self.failed else NotSent())
             elif group.kind == "batch":
                 await self._batch(group)
             elif group.kind == "reads":

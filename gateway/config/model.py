@@ -107,6 +107,21 @@ class ServerConfig(StrictModel):
         description="seconds an upload may go without a byte from the consumer before it is "
         "abandoned (400) and its backend call aborted",
     )
+    headerTimeout: float = Field(
+        10.0, gt=0, le=300,
+        description="seconds a connection has to send a request's complete headers (from "
+        "opening, or from the first byte of a later request) before it is closed",
+    )
+    writeTimeout: float = Field(
+        30.0, gt=0, le=600,
+        description="seconds an answer (a download included) may wait on a consumer that takes "
+        "none of it before the connection is closed and the work behind it stopped",
+    )
+    drainTimeout: float = Field(
+        25.0, ge=0, le=3600,
+        description="seconds a stopping gateway (SIGTERM) lets requests in flight finish before "
+        "it cancels reads and stops bulk calls between entries; writes already sent finish",
+    )
     logLevel: Literal["debug", "info", "warning", "error"] = "info"
     rateLimit: RateLimit | None = Field(
         None, description="default rate limit of every consumer without its own"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from aiohttp import web
 from gateway import __version__
 from gateway.http.envelope import dumps
 from gateway.http.keys import CONFIG, CONSUMERS, METRICS, OPENAPI, REDACTOR, SOURCES, STORE
+from gateway.http.lifecycle import INFLIGHT, WRITE_GRACE, InFlight, lifecycle_middleware
 from gateway.http.middleware.consumers import KeyRing, consumers_middleware
 from gateway.http.middleware.context import add_request_id_header, context_middleware
 from gateway.http.middleware.errors import errors_middleware
@@ -39,6 +41,7 @@ __all__ = ["create_app"]
 # its share of each source's slots; a refused call never reserves an idempotency key, and a
 # replay costs a token like any call.
 MIDDLEWARES = (
+    lifecycle_middleware,  # outermost: a write runs shielded, access line and all (lifecycle.py)
     context_middleware,
     errors_middleware,
     consumers_middleware,
@@ -61,6 +64,13 @@ async def _sources_ctx(app: web.Application) -> AsyncIterator[None]:
     app[SOURCES] = await Sources.open(app[CONFIG], app[METRICS], app[REDACTOR], locks)
     yield
     await app[SOURCES].aclose()
+
+
+async def _inflight_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
+    # Writes whose consumer hung up run on; however the app is stopped, they end first.
+    server = app[CONFIG].server
+    await app[INFLIGHT].drain(0, asyncio.Event(), write_cap=server.requestTimeout + WRITE_GRACE)
 
 
 def create_app(
@@ -91,4 +101,6 @@ def create_app(
     app.on_response_prepare.append(add_limit_headers)
     app.cleanup_ctx.append(_state_ctx)
     app.cleanup_ctx.append(_sources_ctx)
+    app[INFLIGHT] = InFlight()
+    app.cleanup_ctx.append(_inflight_ctx)  # last in, first out: writes end before sources close
     return app
