@@ -316,6 +316,22 @@ CATALOG: dict[str, dict[str, str]] = {
         "Esta clave de API ya tiene {limit} llamadas en curso a {source}, su parte de la fuente "
         "(maxInFlightPerConsumer); reintente en breve",
     ),
+    # budgets (gateway/budgets.py)
+    "budget_exceeded": _t(
+        "This request goes over the {budget} budget of {limit} (it needs {needed}); split it "
+        "into smaller requests or narrow it",
+        "此请求超出了 {budget} 预算 {limit}（需要 {needed}）；请拆分为更小的请求或缩小范围",
+        "このリクエストは {budget} の予算 {limit} を超えます（必要量 {needed}）。"
+        "より小さなリクエストに分割するか、範囲を絞り込んでください",
+        "Esta solicitud supera el presupuesto {budget} de {limit} (necesita {needed}); "
+        "divídala en solicitudes más pequeñas o acótela",
+    ),
+    "budget_rate_limited": _t(
+        "{consumer} is over its {budget} budget of {limit}; retry in {seconds} s",
+        "{consumer} 已超出其 {budget} 预算 {limit}；请在 {seconds} 秒后重试",
+        "{consumer} は {budget} の予算 {limit} を超えています。{seconds} 秒後に再試行してください",
+        "{consumer} superó su presupuesto {budget} de {limit}; reintente en {seconds} s",
+    ),
     "state_unavailable": _t(
         "The gateway's state store is unavailable", "网关的状态存储不可用",
         "ゲートウェイの状態ストアを利用できません",

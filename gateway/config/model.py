@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from gateway.config.base import SourceBase, StrictModel
+from gateway.config.budgets import BudgetOverrides, Budgets
 from gateway.registry import connector_types
 
 __all__ = [
@@ -126,6 +127,10 @@ class ServerConfig(StrictModel):
     rateLimit: RateLimit | None = Field(
         None, description="default rate limit of every consumer without its own"
     )
+    budgets: Budgets = Field(
+        default_factory=Budgets,
+        description="what one request and one consumer may make the gateway do (issue 16)",
+    )
 
     @field_validator("logLevel", mode="before")
     @classmethod
@@ -169,6 +174,9 @@ class Consumer(StrictModel):
     )
     scopes: Scopes = Field(default_factory=Scopes)
     rateLimit: RateLimit | None = Field(None, description="default: server.rateLimit")
+    budgets: BudgetOverrides = Field(
+        default_factory=BudgetOverrides, description="this consumer's own budgets, key by key"
+    )
 
     @field_validator("apiKey")
     @classmethod

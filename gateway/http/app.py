@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from gateway import __version__
+from gateway.budgets import SCANS, ScanSlots
 from gateway.http.envelope import dumps
 from gateway.http.keys import CONFIG, CONSUMERS, METRICS, OPENAPI, REDACTOR, SOURCES, STORE
 from gateway.http.lifecycle import INFLIGHT, WRITE_GRACE, InFlight, lifecycle_middleware
@@ -93,6 +94,7 @@ def create_app(
     app[METRICS] = metrics or Metrics()
     app[REDACTOR] = redactor
     app[CONSUMERS] = KeyRing(config.consumers)
+    app[SCANS] = ScanSlots()  # concurrent scans per consumer (gateway/budgets.py)
     app[OPENAPI] = dumps(build_openapi(ROUTES, version=__version__))
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler, name=route.name)

@@ -66,6 +66,11 @@ class Metrics:
             "Record ids refused before any backend call for not having the source's id shape",
             ["source"], registry=self.registry,
         )
+        self.budget_refusals = Counter(
+            "gateway_budget_refusals_total",
+            "Requests refused or stopped by a budget (gateway/budgets.py), by budget name",
+            ["budget"], registry=self.registry,
+        )
         self._children: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
     def _pair(self, key: tuple[Any, ...]) -> tuple[Any, Any]:
@@ -78,6 +83,9 @@ class Metrics:
             pair = (self.backend_requests.labels(a, b, status), self.backend_duration.labels(a))
         self._children[key] = pair
         return pair
+
+    def budget_refused(self, budget: str) -> None:
+        self.budget_refusals.labels(budget).inc()
 
     def id_refused(self, source: str) -> None:
         self.ids_refused.labels(source).inc()

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from gateway import budgets
 from gateway.connector import Connector, EntityInfo, PushedQuery, Record
 from gateway.errors import BackendFailure, SourceInfo, Unsupported
 from gateway.query.evaluate import matches, sort_key, value_at
@@ -81,6 +82,20 @@ class _Budget:
     limit: asyncio.Semaphore
     calls: int = 0
 
+    @staticmethod
+    async def charge() -> None:
+        """Before each backend call: the request's and consumer's budgets (gateway/budgets.py)."""
+        spent = budgets.current()
+        if spent is not None:
+            spent.check_calls()
+            await spent.take_calls()
+
+    @staticmethod
+    def read(n: int) -> None:
+        spent = budgets.current()
+        if spent is not None:
+            spent.read(n)
+
 
 class _Walker:
     """Backend calls for one pushed query: counted, capped at max_page, checked for progress."""
@@ -128,6 +143,7 @@ class _Walker:
 
     async def count(self, filter: Filter | None = None) -> int:
         """How many records match the pushed filter (or ``filter``, which sets no end)."""
+        await self.budget.charge()
         async with self.budget.limit:
             self.budget.calls += 1
             n = await self.connector.count(
@@ -152,9 +168,11 @@ class _Walker:
         offset, last_first = start, None
         while offset < stop and (self.end is None or offset < self.end):
             limit = min(self.max_page, stop - offset)
+            await self.budget.charge()
             async with self.budget.limit:
                 self.budget.calls += 1
                 page = await self.connector.query(self.entity.name, self.pushed, offset, limit)
+            self.budget.read(len(page.records))
             if page.total is not None:
                 self.total = page.total if self.total is None else self.total
                 self._ended_at(page.total)
@@ -235,6 +253,11 @@ async def _scan(
         walker.end = n
         if n > max_scan:
             raise _too_large(walker, the_plan, max_scan)
+        spent = budgets.current()
+        if spent is not None:  # the walk's cost is known now: refused before it, not inside
+            spent.expect_records(n)
+            spent.check_calls(-(-n // walker.max_page))
+            await spent.prepay(-(-n // walker.max_page))
         return await walker.chunks(0, n)
     records = _dedupe(await walker.fetch(0, max_scan + 1))
     if len(records) > max_scan:
@@ -256,6 +279,12 @@ def _finish(
     return records
 
 
+def _scan_slot() -> AbstractAsyncContextManager[None]:
+    """One of the consumer's concurrent-scan slots (none outside a request)."""
+    spent = budgets.current()
+    return nullcontext() if spent is None else spent.scan()
+
+
 async def run_query(
     connector: Connector,
     entity: EntityInfo,
@@ -265,6 +294,9 @@ async def run_query(
     concurrency: int = 4,
 ) -> QueryResult:
     """Answer ``query`` exactly, whatever part of it the backend can do itself."""
+    spent = budgets.current()
+    if spent is not None:  # a page reads at least its records: refused before any call
+        spent.expect_records(query.page_size)
     caps = connector.capabilities
     the_plan = plan(query, entity, caps, connector.pushable)
     walker = _Walker(connector, entity, the_plan.pushed, _Budget(asyncio.Semaphore(
@@ -289,8 +321,9 @@ async def run_query(
                 fetching = group.create_task(walker.chunks(start, stop))
         total, page = counting.result(), fetching.result()
     elif the_plan.strategy != "ties":
-        records = _finish(await _scan(walker, the_plan, max_scan, known), the_plan, query,
-                          entity, connector)
+        async with _scan_slot():
+            scanned = await _scan(walker, the_plan, max_scan, known)
+        records = _finish(scanned, the_plan, query, entity, connector)
         total, page = len(records), records[start:stop]
     return QueryResult(
         records=[project(r, query.fields) for r in page],

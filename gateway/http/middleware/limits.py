@@ -1,14 +1,23 @@
-"""Limits on what a caller sends: bodies over ``server.maxBodyBytes`` are 413; calls over the
-consumer's rate limit are 429.
+"""Limits on what a caller sends and makes the gateway do: bodies over ``server.maxBodyBytes``
+are 413; calls over the consumer's rate limit are 429; each request gets its budgets
+(``gateway/budgets.py``).
 
 The rate limit is a token bucket per consumer (``consumers[].rateLimit``, else
 ``server.rateLimit``) kept in the state store, so replicas sharing Redis share the bucket. Every
 /v1 answer to a limited consumer carries ``RateLimit-Limit`` (the bucket size),
 ``RateLimit-Remaining`` (whole calls left now) and ``RateLimit-Reset`` (seconds until the bucket
 is full again), as in the IETF httpapi RateLimit header fields draft; a refusal adds
-``Retry-After`` (seconds until one call fits). A bulk call costs one token, whatever its entry
-count (its entries are not charged again). When the state store cannot be reached the call is
-let through and a warning logged: a limiter outage must not become an API outage.
+``Retry-After`` (seconds until one call fits). Rate limits charge for the work: a bulk call
+costs one token here and, once its body is read, one more per entry beyond the first
+(:func:`charge_bulk`), at most the bucket's size; its entries are not charged again. When the
+state store cannot be reached the call is let through and a warning logged: a limiter outage
+must not become an API outage.
+
+Budgets: a request (not a bulk entry, which shares its bulk call's) gets a
+:class:`~gateway.budgets.RequestBudget` in :data:`~gateway.budgets.BUDGET`, from the consumer's
+``budgets`` laid over ``server.budgets``. A call that is not a query is charged one backend call
+to the consumer's calls-per-second budget here; a query charges each of its calls as it makes
+them (``gateway/query/execute.py``).
 """
 
 from __future__ import annotations
@@ -19,13 +28,15 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from gateway.budgets import BUDGET, SCANS, RequestBudget
 from gateway.errors import PayloadTooLarge, RateLimited
-from gateway.http.keys import BULK_ENTRY, CONFIG, STATE, STORE, state
+from gateway.http.keys import BULK_ENTRY, CONFIG, METRICS, STATE, STORE, state
 from gateway.state import BucketGrant, StateUnavailable
 
 __all__ = [
     "STREAMED_ROUTE_PREFIX",
     "add_limit_headers",
+    "charge_bulk",
     "limits_middleware",
     "rate_headers",
     "too_large",
@@ -34,6 +45,9 @@ __all__ = [
 # Routes named with this prefix stream their body to a backend (file uploads) and enforce their
 # own limit while streaming; the JSON body limit does not apply to them.
 STREAMED_ROUTE_PREFIX = "files."
+BULK_ROUTE = "bulk.run"
+# Routes that charge their backend calls one by one as the query makes them.
+QUERY_ROUTES = frozenset({"records.query", "records.query_get"})
 
 log = structlog.get_logger("gateway.limits")
 
@@ -52,17 +66,22 @@ def rate_headers(grant: BucketGrant) -> dict[str, str]:
     }
 
 
-async def _rate_limit(request: web.Request) -> None:
+async def _rate_limit(request: web.Request, cost: int = 1, *, paid: int = 0) -> None:
+    """Take ``cost`` more tokens from the consumer's bucket for a call that already took
+    ``paid``; a call never costs more than the bucket holds (so it needs a full bucket)."""
     st = state(request)
     consumer = st.consumer
-    if consumer is None or BULK_ENTRY.get():
+    if consumer is None:
         return
     limit = consumer.rateLimit or request.app[CONFIG].server.rateLimit
     if limit is None:
         return
+    cost = min(cost, limit.size - paid)
+    if cost <= 0:
+        return
     try:
         grant = await request.app[STORE].take(
-            f"rate:{consumer.name}", limit.requestsPerSecond, limit.size
+            f"rate:{consumer.name}", limit.requestsPerSecond, limit.size, cost
         )
     except StateUnavailable:
         log.warning("rate_limit_skipped", reason="state store unavailable")
@@ -77,6 +96,28 @@ async def _rate_limit(request: web.Request) -> None:
         )
 
 
+async def charge_bulk(request: web.Request, entries: int) -> None:
+    """A bulk call's work, once its entries are counted: one rate-limit token per entry beyond
+    the one the call already paid, and its entries against the consumer's entries-per-minute
+    budget (429 when either is out; 413 for a bulk larger than a minute's worth)."""
+    budget = BUDGET.get()
+    if budget is not None:
+        await budget.take_bulk_entries(entries)
+    if entries > 1:
+        await _rate_limit(request, entries - 1, paid=1)
+
+
+def _budget(request: web.Request, route: str) -> RequestBudget | None:
+    consumer = state(request).consumer
+    if consumer is None:
+        return None
+    app = request.app
+    return RequestBudget(
+        consumer.budgets.over(app[CONFIG].server.budgets), consumer.name, app[STORE],
+        app[SCANS], app[METRICS], bulk=route == BULK_ROUTE,
+    )
+
+
 @web.middleware
 async def limits_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse by the declared length before reading anything; a body sent without one (chunked)
@@ -88,7 +129,24 @@ async def limits_middleware(request: web.Request, handler: Handler) -> web.Strea
         length = request.content_length
         if length is not None and length > limit:
             raise too_large(limit)
+    if BULK_ENTRY.get():  # its bulk call's token and budget cover it
+        return await _charged(handler, request, name, BUDGET.get())
     await _rate_limit(request)
+    budget = _budget(request, name)
+    token = BUDGET.set(budget)
+    try:
+        return await _charged(handler, request, name, budget)
+    finally:
+        BUDGET.reset(token)
+
+
+async def _charged(
+    handler: Handler, request: web.Request, route: str, budget: RequestBudget | None
+) -> web.StreamResponse:
+    """A call other than a query or a bulk is charged one backend call before it runs."""
+    if budget is not None and route and route not in QUERY_ROUTES and route != BULK_ROUTE:
+        budget.check_calls()
+        await budget.take_calls()
     return await handler(request)
 
 

@@ -52,14 +52,25 @@ async def test_server_default_applies_to_consumers_without_their_own(gateway: Ga
     assert (await gw.get(GET, headers=auth())).status == 429
 
 
-async def test_bulk_costs_one_token(gateway: Gateway) -> None:
+async def test_bulk_costs_a_token_per_entry_up_to_the_bucket(gateway: Gateway) -> None:
+    # Rate limits charge for the work (issue 16): 5 entries cost 5 tokens, but never more than
+    # the bucket holds (2), so a bulk larger than the bucket needs it full and empties it.
     gw = await gateway(consumers=limited())
     reads = {"requests": [{"url": "/v1/records/mem/Accounts/1"}] * 5}
     resp = await gw.post(f"/v1/bulk?orgId={ORG}", json=reads, headers=auth())
-    assert resp.status == 200 and resp.headers["RateLimit-Remaining"] == "1"
+    assert resp.status == 200 and resp.headers["RateLimit-Remaining"] == "0"
     assert [e["status"] for e in await resp.json()] == [200] * 5
+    assert (await gw.get(GET, headers=auth())).status == 429
+
+
+async def test_bulk_of_two_costs_two_tokens(gateway: Gateway) -> None:
+    gw = await gateway(consumers=limited({"requestsPerSecond": 0.01, "burst": 3}))
+    reads = {"requests": [{"url": "/v1/records/mem/Accounts/1"}] * 2}
+    resp = await gw.post(f"/v1/bulk?orgId={ORG}", json=reads, headers=auth())
+    assert resp.status == 200 and resp.headers["RateLimit-Remaining"] == "1"
     assert (await gw.get(GET, headers=auth())).status == 200
-    assert (await gw.post(f"/v1/bulk?orgId={ORG}", json=reads, headers=auth())).status == 429
+    refused = await gw.post(f"/v1/bulk?orgId={ORG}", json=reads, headers=auth())
+    assert refused.status == 429 and (await refused.json())["error"] == "rate_limited"
 
 
 async def test_replicas_share_the_bucket_through_redis(
