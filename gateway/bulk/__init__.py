@@ -1,8 +1,9 @@
 """POST /v1/bulk (spec §6): SugarCRM's /bulk shape, entries run as calls, writes coalesced."""
 
-from gateway.bulk.executor import BulkStats, run_bulk
+from gateway.bulk.executor import BulkRun, BulkStats, Emit, run_bulk
 from gateway.bulk.model import BulkRequest, EntryResult, EntrySpec, NotExecuted, parse_bulk
 
 __all__ = [
-    "BulkRequest", "BulkStats", "EntryResult", "EntrySpec", "NotExecuted", "parse_bulk", "run_bulk",
+    "BulkRequest", "BulkRun", "BulkStats", "Emit", "EntryResult", "EntrySpec", "NotExecuted",
+    "parse_bulk", "run_bulk",
 ]

@@ -16,7 +16,7 @@ With ``failOnFirst``, entries after the first failed one (status ≥ 400) are no
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -25,7 +25,9 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from gateway import budgets
 from gateway.bulk.coalesce import WRITE_ROUTES, Batch, can_coalesce
+from gateway.bulk.cost import records_asked
 from gateway.bulk.entries import Prepared, RouteCache, entry_state, prepare
 from gateway.bulk.model import BulkRequest, EntryResult, NotExecuted
 from gateway.errors import GatewayError
@@ -35,10 +37,11 @@ from gateway.http.middleware.context import REQUEST_ID_HEADER, context_middlewar
 from gateway.http.middleware.errors import errors_middleware
 from gateway.sources import CONNECTOR_HOOK
 
-__all__ = ["READS_PER_SOURCE", "BulkStats", "run_bulk"]
+__all__ = ["READS_PER_SOURCE", "BulkRun", "BulkStats", "Emit", "run_bulk"]
 
 READS_PER_SOURCE = 4  # concurrent reads of one bulk call on one source
 _DROPPED_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+Emit = Callable[[EntryResult], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -80,10 +83,13 @@ def _result(resp: web.StreamResponse, request_id: str) -> EntryResult:
     return EntryResult(resp.status, contents, headers)
 
 
-class _Run:
+class BulkRun:
     """One bulk call being executed."""
 
-    def __init__(self, outer: web.Request, template: web.Request, bulk: BulkRequest) -> None:
+    def __init__(
+        self, outer: web.Request, template: web.Request, bulk: BulkRequest,
+        emit: Emit | None = None,
+    ) -> None:
         self.outer = outer
         self.template = template
         self.bulk = bulk
@@ -96,14 +102,43 @@ class _Run:
         self._middlewares = [m for m in outer.app.middlewares if m is not context_middleware]
         self._read_slots: dict[str | None, asyncio.Semaphore] = {}
         self._routes: RouteCache = {}
+        # Results are handed to ``emit`` in request order as soon as they are known, and then
+        # dropped, so a streamed answer never holds more than the entries running at once.
+        self.emit = emit
+        self._emitted = 0
+        self._emitting = asyncio.Lock()
+        self.budget = budgets.current()
+        self.prepared: list[_Entry] | None = None
 
     # -- serving one entry -----------------------------------------------------------------
 
     async def _serve(self, req: web.Request) -> EntryResult:
+        spent = self.budget.exhausted() if self.budget is not None else None
+        if spent is not None:  # a budget of the bulk call is spent: the entry does not run
+            return await self._refuse(spent, req)
         handler: Handler = req.match_info.handler
         for mw in reversed(self._middlewares):
             handler = partial(mw, handler=handler)
         return _result(await handler(req), self.state.request_id)
+
+    async def _refuse(self, err: GatewayError, req: web.Request) -> EntryResult:
+        async def raise_it(_: web.Request) -> web.StreamResponse:
+            raise err
+
+        return _result(await errors_middleware(req, raise_it), self.state.request_id)
+
+    async def _flush(self) -> None:
+        """Hand every result now known, in order from the first not yet handed, to ``emit``."""
+        if self.emit is None:
+            return
+        async with self._emitting:
+            while self._emitted < len(self.results):
+                result = self.results[self._emitted]
+                if result is None:
+                    return
+                self.results[self._emitted] = None
+                self._emitted += 1
+                await self.emit(result)
 
     async def _render(self, err: GatewayError, index: int, req: web.Request | None) -> None:
         """An error the entry answers without running (refused, not executed), rendered by the
@@ -195,10 +230,11 @@ class _Run:
             return await self._serve(entry.request)
 
     async def _reads(self, group: _Group) -> None:
-        reads = [e for e in group.entries if isinstance(e, Prepared)]
-        results = await asyncio.gather(*(self._read(e) for e in reads))
-        for entry, result in zip(reads, results, strict=True):
-            self._note(entry.index, result)
+        async def one(entry: Prepared) -> None:
+            self._note(entry.index, await self._read(entry))
+            await self._flush()  # each answer leaves as soon as those before it have
+
+        await asyncio.gather(*(one(e) for e in group.entries if isinstance(e, Prepared)))
 
     async def _batch(self, group: _Group) -> None:
         entries = [e for e in group.entries if isinstance(e, Prepared)]
@@ -240,7 +276,8 @@ class _Run:
         finally:
             batch.finished(entry.index)
 
-    async def run(self) -> list[EntryResult]:
+    async def prepare(self) -> list[_Entry]:
+        """Every entry as a routed request or its refusal; nothing runs yet."""
         prepared: list[_Entry] = []
         for index, spec in enumerate(self.bulk.entries):
             try:
@@ -248,6 +285,18 @@ class _Run:
                                               self._routes))
             except GatewayError as err:
                 prepared.append(_Refusal(index, err))
+        self.prepared = prepared
+        return prepared
+
+    def check_budget(self, max_page_size: int) -> None:
+        """Before anything runs: 413 when the query entries' pages alone cross the request's
+        ``recordsPerRequest`` (``gateway/bulk/cost.py``)."""
+        if self.budget is not None and self.prepared is not None:
+            self.budget.expect_records(records_asked(self.prepared, max_page_size))
+
+    async def run(self) -> list[EntryResult]:
+        """Run the entries; the results not handed to ``emit``, in request order."""
+        prepared = self.prepared if self.prepared is not None else await self.prepare()
         for group in self._groups(prepared):
             if self.failed or halted():
                 # halted: past the deadline, consumer gone or shutting down (gateway/http/
@@ -260,6 +309,8 @@ class _Run:
                 await self._reads(group)
             else:
                 await self._single(group.entries[0])
+            await self._flush()
+        await self._flush()
         return [r for r in self.results if r is not None]
 
 
@@ -267,6 +318,6 @@ async def run_bulk(
     outer: web.Request, template: web.Request, bulk: BulkRequest
 ) -> tuple[list[EntryResult], BulkStats]:
     """Every entry's result, in request order, and what it cost."""
-    run = _Run(outer, template, bulk)
+    run = BulkRun(outer, template, bulk)
     return await run.run(), run.stats
 
