@@ -9,13 +9,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import signal
 
+import yaml
+
+from gateway import demo as demo_module
 from gateway.demo import start_demo
 from tests.load.loadgen import emulator_faults
 
 
+def _with_budgets(budgets: str) -> None:
+    """Lay ``server.budgets`` keys (JSON, from ``RECORDGATE_DEMO_BUDGETS``) over the demo's
+    config, for measuring what the default budgets would refuse (``tests.load.bulk_rss``)."""
+    text = demo_module.demo_config_text()
+    data = yaml.safe_load(text)
+    data["server"]["budgets"] = {**data["server"].get("budgets", {}), **json.loads(budgets)}
+    patched = yaml.safe_dump(data, sort_keys=False)
+    demo_module.demo_config_text = lambda: patched  # this process only
+
+
 async def serve(slow: str | None, slow_ms: int, port: int) -> None:
+    if os.environ.get("RECORDGATE_DEMO_BUDGETS"):
+        _with_budgets(os.environ["RECORDGATE_DEMO_BUDGETS"])
     demo = await start_demo("127.0.0.1", port)
     try:
         if slow:
