@@ -145,6 +145,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from gateway.demo import DEMO_KEY, DEMO_ORG, start_demo
+    from gateway.state import restart_warning
 
     async def run() -> int:
         with _Signals() as signals:
@@ -165,6 +166,9 @@ def _demo(args: argparse.Namespace) -> int:
                 for line in demo.curl_examples():
                     print(f"  {line}")
                 print("Press Ctrl+C to stop.", flush=True)
+                warning = restart_warning(demo.config.state)
+                if warning is not None:
+                    print(warning, file=sys.stderr, flush=True)
                 await signals.stop.wait()
             finally:
                 await demo.close(signals.hurry)

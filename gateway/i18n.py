@@ -377,6 +377,25 @@ CATALOG: dict[str, dict[str, str]] = {
         "この Idempotency-Key は別のリクエストで使用済みです。新しいキーを使用してください",
         "Esta Idempotency-Key ya se usó con otra solicitud; use una clave nueva",
     ),
+    "idempotency_answer_not_kept": _t(
+        "The request with this Idempotency-Key already ran, but its answer could not be kept; "
+        "look at the result before writing again under a new key",
+        "使用此 Idempotency-Key 的请求已执行，但其响应未能保存；请先查看结果，再使用新的键写入",
+        "この Idempotency-Key のリクエストは実行済みですが、応答を保存できませんでした。"
+        "新しいキーで再度書き込む前に結果を確認してください",
+        "La solicitud con esta Idempotency-Key ya se ejecutó, pero su respuesta no pudo "
+        "guardarse; compruebe el resultado antes de volver a escribir con una clave nueva",
+    ),
+    "idempotency_quota": _t(
+        "{consumer} holds {limit} unexpired Idempotency-Keys, its quota; retry in {seconds} s "
+        "or send writes without a key",
+        "{consumer} 持有的未过期 Idempotency-Key 已达配额 {limit} 个；请在 {seconds} 秒后重试，"
+        "或不带键发送写入请求",
+        "{consumer} は有効期限内の Idempotency-Key を上限の {limit} 個保持しています。"
+        "{seconds} 秒後に再試行するか、キーなしで書き込みを送信してください",
+        "{consumer} tiene {limit} Idempotency-Keys sin caducar, su cuota; reintente en "
+        "{seconds} s o envíe las escrituras sin clave",
+    ),
     "idempotency_key_in_progress": _t(
         "A request with this Idempotency-Key is still being processed; retry shortly",
         "使用此 Idempotency-Key 的请求仍在处理中，请稍后重试",

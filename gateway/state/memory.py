@@ -18,6 +18,9 @@ _MEMBER_OVERHEAD = 64  # rough bytes per member of a set, beyond its name
 # Bounds of the Retry-After of a refusal: entries are freed sooner than they expire (a call
 # whose answer is not kept frees its reservation), so never send a client away for hours.
 _FULL_RETRY_MIN, _FULL_RETRY_MAX = 1.0, 60.0
+# New reservations (``set_if_absent``) stop at this share of the store, so the answers of the
+# calls already admitted (larger than their reservations) still find room when they land.
+ADMIT_SHARE = 0.9
 
 Value = bytes | int | tuple[float, float] | dict[str, float]
 
@@ -58,8 +61,9 @@ class MemoryStore:
     """The state of one process. Each operation runs without an ``await`` between its read
     and its write, so it is atomic on the event loop: no lock is needed (nor a lock table that
     grows with the keys). When full, expired entries go first; if that is not enough the write
-    is refused with :class:`StateFull`, never made by dropping an entry that has not expired.
-    Everything is lost when the process ends."""
+    is refused with :class:`StateFull`, never made by dropping an entry that has not expired;
+    new reservations are refused already at ``ADMIT_SHARE`` of it. Everything is lost when the
+    process ends."""
 
     def __init__(self, *, max_bytes: int = 64 * 1024 * 1024, prefix: str = "") -> None:
         self._prefix = prefix
@@ -104,6 +108,11 @@ class MemoryStore:
     async def set_if_absent(self, key: str, value: bytes, ttl: float) -> bool:
         if self._value(key) is not None:
             return False
+        needed = _size(_Entry(value, 0.0))
+        if self._cache.currsize + needed > self._cache.maxsize * ADMIT_SHARE:
+            self._cache.expire()
+            if self._cache.currsize + needed > self._cache.maxsize * ADMIT_SHARE:
+                raise self._full()
         self._put(key, value, ttl)
         return True
 
