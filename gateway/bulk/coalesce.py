@@ -34,6 +34,7 @@ from gateway.connector import (
     Record,
 )
 from gateway.errors import GatewayError
+from gateway.http.lifecycle import NotSent, halted
 
 if TYPE_CHECKING:
     from gateway.query.model import Condition, Filter
@@ -131,9 +132,12 @@ class Batch:
             self._ops = [item for item in self._ops if item.index <= stop_after]
         stopped = False
         for chunk in self._chunks():
-            if stopped:
+            if stopped or halted():
+                # Past the deadline, consumer gone or shutting down: a chunk not yet sent had
+                # no effect, which is not the unknown outcome of the chunk that was in flight.
+                error = None if stopped else NotSent()
                 for item in chunk:
-                    item.outcome.set_result(BatchOutcome(executed=False))
+                    item.outcome.set_result(BatchOutcome(error=error, executed=False))
                 continue
             stopped = await self._send(chunk) and self._fail_on_first
 
@@ -176,7 +180,7 @@ class _Hook:
 
 def _result(outcome: BatchOutcome, source: str) -> Record:
     if not outcome.executed:
-        raise NotExecuted()
+        raise outcome.error or NotExecuted()
     if outcome.error is not None:
         raise outcome.error
     if outcome.record is None:
@@ -215,7 +219,7 @@ class BatchingConnector:
         if outcome is None:
             return await self._conn.delete(entity, record_id)
         if not outcome.executed:
-            raise NotExecuted()
+            raise outcome.error or NotExecuted()
         if outcome.error is not None:
             raise outcome.error
         return None
