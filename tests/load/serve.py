@@ -30,9 +30,20 @@ def _with_budgets(budgets: str) -> None:
     demo_module.demo_config_text = lambda: patched  # this process only
 
 
+def _with_contacts(count: int) -> None:
+    """Grow the demo Slingr app's ``contacts`` to ``count`` records (``RECORDGATE_DEMO_SLINGR_
+    CONTACTS``, for ``tests.load.scan_rss``)."""
+    import connectors.slingr.emulator as slingr
+
+    made = slingr.create_app
+    slingr.create_app = lambda *a, **kw: made(*a, contacts=count, **kw)  # type: ignore[assignment]
+
+
 async def serve(slow: str | None, slow_ms: int, port: int) -> None:
     if os.environ.get("RECORDGATE_DEMO_BUDGETS"):
         _with_budgets(os.environ["RECORDGATE_DEMO_BUDGETS"])
+    if os.environ.get("RECORDGATE_DEMO_SLINGR_CONTACTS"):
+        _with_contacts(int(os.environ["RECORDGATE_DEMO_SLINGR_CONTACTS"]))
     demo = await start_demo("127.0.0.1", port)
     try:
         if slow:
