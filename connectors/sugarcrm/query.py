@@ -131,7 +131,8 @@ def _datetime(value: Any) -> str | None:
     if parsed.tzinfo is None or parsed.microsecond:
         return None  # a naive time means the user's zone on Sugar; sub-seconds are not stored
     try:
-        return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        utc = parsed.astimezone(UTC).replace(tzinfo=None)
+        return utc.isoformat(timespec="seconds") + "+00:00"  # (strftime drops year 0001's zeros)
     except OverflowError:  # an instant before 0001-01-01 or after 9999-12-31 in UTC
         return None
 
@@ -205,14 +206,16 @@ def _day_expr(name: str, op: str, day: date) -> dict[str, Any]:
         return {name: {"$gte": d}}
     if op == "<=":
         return {name: {"$lte": d}}
-    # pushable() keeps the calendar's first and last day away from these three.
-    before = (day - timedelta(days=1)).isoformat()  # $lte d-1 → through (d-1) 23:59:59
-    after = (day + timedelta(days=1)).isoformat()  # $gte d+1 → from (d+1) 00:00:00
+    # pushable() keeps the calendar's first day from < and !=, its last from > and !=.
+    def before() -> dict[str, Any]:  # $lte d-1 → through (d-1) 23:59:59
+        return {name: {"$lte": (day - timedelta(days=1)).isoformat()}}
+
+    def after() -> dict[str, Any]:  # $gte d+1 → from (d+1) 00:00:00
+        return {name: {"$gte": (day + timedelta(days=1)).isoformat()}}
+
     if op == "!=":
-        return _not_equal(name, [{name: {"$lte": before}}, {name: {"$gte": after}}])
-    if op == ">":
-        return {name: {"$gte": after}}
-    return {name: {"$lte": before}}  # "<"
+        return _not_equal(name, [before(), after()])
+    return after() if op == ">" else before()  # ">" or "<"
 
 
 def _expr(cond: Condition, field: FieldInfo) -> dict[str, Any]:

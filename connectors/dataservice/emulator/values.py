@@ -24,8 +24,9 @@ def utcnow() -> datetime:
 
 def format_datetime(moment: datetime) -> str:
     """The docs' form: 2021-03-04T10:36:28.230Z (UTC, milliseconds)."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    moment = moment.astimezone(UTC).replace(tzinfo=None)
+    # isoformat, not strftime: %Y does not pad years before 1000 ("1-01-01") on Linux.
+    return moment.isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_datetime(text: str) -> datetime | None:

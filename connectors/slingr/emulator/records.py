@@ -46,7 +46,8 @@ def _plain_one(fdef: FieldDef, value: Any) -> Any:
     if t == "boolean":
         return "Yes" if value else "No"
     if t == "date_time":
-        return datetime.fromtimestamp(value / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+        moment = datetime.fromtimestamp(value / 1000, UTC).replace(tzinfo=None)
+        return moment.isoformat(sep=" ", timespec="minutes")  # strftime drops year 0001's zeros
     if t == "choice":
         return dict(fdef.choices).get(value, value)
     if t in ("relationship", "file"):

@@ -143,7 +143,7 @@ def _date_only(value: Any) -> date | None:
 
 
 def _dt(day: date, at: time) -> str:
-    return datetime.combine(day, at).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.combine(day, at).isoformat(sep=" ", timespec="seconds")  # year 0001 padded
 
 
 _DAY_START, _DAY_END = time(0, 0, 0), time(23, 59, 59)

@@ -34,7 +34,8 @@ def utcnow() -> datetime:
 
 def iso(moment: datetime) -> str:
     """Sugar's API date-time form for a UTC user: 2013-02-26T19:12:00+00:00."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    # isoformat, not strftime: %Y does not pad years before 1000 ("1-01-01") on Linux.
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "+00:00"
 
 
 _TRUE = {"1", "true", "on", "yes"}
@@ -146,7 +147,10 @@ class RecordStore:
         moment = self.now()
         previous = parse_datetime(row.get("date_modified"))
         if previous is not None and moment <= previous:
-            moment = previous + timedelta(seconds=1)
+            try:
+                moment = previous + timedelta(seconds=1)
+            except OverflowError:  # a record stamped 9999-12-31 23:59:59: time cannot move on
+                moment = previous
         row["date_modified"] = iso(moment)
 
     def update(self, module: str, record_id: str, changes: Row) -> Row:

@@ -163,7 +163,7 @@ def like_text(ftype: str, value: Any) -> str | None:
         return None
     if ftype == "datetime":
         parsed = parse_datetime(value)
-        return parsed.strftime("%Y-%m-%d %H:%M:%S") if parsed else php_str(value)
+        return parsed.isoformat(sep=" ", timespec="seconds") if parsed else php_str(value)
     if ftype == "bool":
         return "1" if value else "0"
     return php_str(value)
