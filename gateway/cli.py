@@ -1,4 +1,4 @@
-"""The `gateway` command line: serve | check-config | demo | emulator NAME, and exit codes.
+"""The `gateway` command line: serve | check-config | connectors | demo | emulator NAME, exit codes.
 
 Exit codes: 0 success, 1 could not run (port taken, import failure), 2 bad config or usage.
 """
@@ -143,6 +143,23 @@ def _check_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _connectors(args: argparse.Namespace) -> int:
+    """One line per connector type found; a type that cannot be used (its package fails to
+    import, or takes a name already used) is listed with the reason and exits 1."""
+    from gateway.registry import installed
+
+    found = installed()
+    head = ("TYPE", "PACKAGE", "VERSION", "SOURCE", "OBJECT")
+    rows = [head, *((i.name, i.package, i.version, i.origin, i.ref) for i in found)]
+    widths = [max(len(row[col]) for row in rows) for col in range(len(head))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    for broken in (i for i in found if i.problem):
+        _err(f"gateway connectors: {broken.name} ({broken.package}) is not usable: "
+             f"{broken.problem}")
+    return EXIT_FAILED if any(i.problem for i in found) else EXIT_OK
+
+
 def _demo(args: argparse.Namespace) -> int:
     from gateway.demo import DEMO_KEY, DEMO_ORG, start_demo
     from gateway.state import restart_warning
@@ -234,6 +251,10 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("file", metavar="FILE")
     check.set_defaults(run=_check_config)
+
+    listing = commands.add_parser(
+        "connectors", help="list the installed connector types, their packages and versions")
+    listing.set_defaults(run=_connectors)
 
     demo = commands.add_parser("demo", help="the gateway on emulated backends with sample data")
     demo.add_argument("--port", type=_port, default=8080)

@@ -260,7 +260,8 @@ def _validate_source(value: Any) -> SourceBase:
     if kind is None:
         raise _invalid([(("type",), f"required key is missing (known source types: {known})")])
     if not isinstance(kind, str) or kind not in types:
-        raise _invalid([(("type",), f"unknown source type {kind!r} (known: {known})")])
+        raise _invalid([(("type",), f"unknown source type {kind!r}; installed: {known} "
+                                    "(`gateway connectors` lists them with their packages)")])
     return types[kind].config_model.model_validate(value)
 
 
