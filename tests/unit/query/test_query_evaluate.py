@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from query_fakes import ENTITY, sample_records
 
-from gateway.connector import EntityInfo
+from gateway.connector import Capabilities, Collation, EntityInfo
 from gateway.query.evaluate import coerce, matches, sort_key
 from gateway.query.model import OPERATORS, Condition, Group, OrderKey
 
@@ -304,3 +304,73 @@ def test_sorting_real_sample_data_never_raises_and_is_total() -> None:
                 a = order(recs, OrderKey(f, desc), ci=ci)
                 b = order(recs[::-1], OrderKey(f, desc), ci=ci)
                 assert a == b, f
+
+
+# -- the source's collation ----------------------------------------------------------------
+
+PAD = Collation(case_insensitive=True, pad_space=True)
+EXACT = Collation(case_insensitive=False, pad_space=False)
+
+
+def hit_in(collation: Collation, value: Any, op: str, wanted: Any) -> bool:
+    flt = (Group((Condition("name", op, wanted),)),)  # type: ignore[arg-type]
+    return matches({"id": "1", "name": value}, flt, ENTITY, collation=collation)
+
+
+@pytest.mark.parametrize(("value", "op", "wanted", "pad", "exact"), [
+    ("padtest ", "==", "padtest", True, False),
+    ("PadTest  ", "in", ("padtest",), True, False),
+    ("padtest ", "!=", "PADTEST", False, True),
+    ("a ", ">", "a", False, True),
+    ("", "==", "   ", True, False),
+    ("padtest ", "endsWith", "test", False, False),  # LIKE sees every character
+    ("padtest ", "endsWith", "test ", True, True),
+    (" padtest", "==", "padtest", False, False),  # only trailing spaces are padded
+    ("padtest\t", "==", "padtest", False, False),  # only U+0020
+    ("Straße", "==", "STRASSE", True, False),
+    ("é", "==", "e", False, False),  # accents always count
+])
+def test_text_compares_by_the_sources_collation(value: str, op: str, wanted: Any, pad: bool,
+                                                exact: bool) -> None:
+    assert hit_in(PAD, value, op, wanted) is pad
+    assert hit_in(EXACT, value, op, wanted) is exact
+
+
+def test_sorting_ties_values_equal_under_pad_space_and_breaks_them_by_id() -> None:
+    recs = [{"id": "3", "name": "New York"}, {"id": "1", "name": "new york "},
+            {"id": "2", "name": "Boston"}, {"id": "4", "name": ""}, {"id": "0", "name": None}]
+    by_pad = sorted(recs, key=sort_key((OrderKey("name"),), ENTITY, collation=PAD))
+    assert [r["id"] for r in by_pad] == ["0", "4", "2", "1", "3"]
+    by_exact = sorted(recs, key=sort_key((OrderKey("name"),), ENTITY, collation=EXACT))
+    assert [r["id"] for r in by_exact] == ["0", "4", "2", "3", "1"]
+
+
+@pytest.mark.parametrize(("seen", "op", "day", "expected"), [
+    ("9999-12-31T23:59:59+00:00", "==", "9999-12-31", True),
+    ("9999-12-31T23:59:59+00:00", ">", "9999-12-31", False),
+    ("9999-12-31T23:59:59+00:00", "<=", "9999-12-31", True),
+    ("9999-12-31T23:59:59+00:00", "!=", "9999-12-31", False),
+    ("2024-02-29T12:00:00+00:00", "<", "9999-12-31", True),
+    ("0001-01-01T00:00:00+00:00", "<", "0001-01-01", False),
+    ("0001-01-01T00:00:00+00:00", "==", "0001-01-01", True),
+    ("0001-01-01T00:00:00+00:00", ">", "0001-01-01", False),
+])
+def test_date_only_values_at_the_calendars_ends_are_whole_days(seen: str, op: str, day: str,
+                                                               expected: bool) -> None:
+    assert hit({"id": "1", "seen": seen}, "seen", op, day) is expected
+
+
+def test_capabilities_and_their_collation_never_disagree() -> None:
+    from connectors.dataservice.query import capabilities as ds
+    from connectors.slingr.query import capabilities as slingr
+    from connectors.sugarcrm.query import capabilities as sugar
+
+    for caps in (ds(1000), slingr(1000), sugar(100)):
+        c = caps.order
+        assert (caps.case_insensitive, caps.nulls_first, caps.id_key) == (
+            c.case_insensitive, c.nulls_first, c.id_key)
+    assert sugar(100).order.pad_space and ds(1000).order.pad_space
+    assert not slingr(1000).order.pad_space and not slingr(1000).case_insensitive
+    plain = Capabilities(operators=frozenset(), or_groups=False, sort=False, multi_sort=False,
+                         max_page=1, counts=False, case_insensitive=False)
+    assert plain.order == Collation(case_insensitive=False)
