@@ -12,7 +12,16 @@ from aiohttp import web
 from gateway import __version__
 from gateway.budgets import SCANS, ScanSlots
 from gateway.http.envelope import dumps
-from gateway.http.keys import CONFIG, CONSUMERS, METRICS, OPENAPI, REDACTOR, SOURCES, STORE
+from gateway.http.keys import (
+    CONFIG,
+    CONSUMERS,
+    METRICS,
+    OPENAPI,
+    RECORDS,
+    REDACTOR,
+    SOURCES,
+    STORE,
+)
 from gateway.http.lifecycle import INFLIGHT, WRITE_GRACE, InFlight, lifecycle_middleware
 from gateway.http.middleware.consumers import KeyRing, consumers_middleware
 from gateway.http.middleware.context import add_request_id_header, context_middleware
@@ -27,6 +36,7 @@ from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import Metrics
 from gateway.observability.openapi import build_openapi
 from gateway.observability.redact import Redactor
+from gateway.records import RecordsService
 from gateway.sources import Sources
 from gateway.state import open_store
 from gateway.state.lock import RecordLocks
@@ -63,6 +73,7 @@ async def _sources_ctx(app: web.Application) -> AsyncIterator[None]:
     state_cfg = app[CONFIG].state
     locks = RecordLocks(app[STORE], ttl=state_cfg.recordLockTtl, wait=state_cfg.recordLockWait)
     app[SOURCES] = await Sources.open(app[CONFIG], app[METRICS], app[REDACTOR], locks)
+    app[RECORDS] = RecordsService(app[SOURCES], app[CONFIG].server, app[METRICS])
     yield
     await app[SOURCES].aclose()
 

@@ -13,7 +13,10 @@ from aiohttp import web
 from gateway.errors import Detail, GatewayError
 from gateway.i18n import DEFAULT_LOCALE, lookup, translate
 
-__all__ = ["JSON_TYPE", "dumps", "error_body", "error_response", "localized", "ok", "page"]
+__all__ = [
+    "JSON_TYPE", "dumps", "error_body", "error_response", "json_response", "localized", "ok",
+    "ok_body", "page", "page_body",
+]
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -41,22 +44,34 @@ def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> web.
     return resp
 
 
+def json_response(body: Any, status: int) -> web.Response:
+    """``body`` as the JSON answer (an envelope built by :func:`ok_body` or :func:`page_body`)."""
+    return _json(body, status)
+
+
+def ok_body(data: Any) -> dict[str, Any]:
+    """``{"data": …, "code": 0, "msg": "OK"}``."""
+    return {"data": data, "code": 0, "msg": "OK"}
+
+
+def page_body(data: list[Any], *, page_no: int, page_size: int, total: int) -> dict[str, Any]:
+    """A query answer: the success envelope with its pagination block."""
+    return {
+        "data": data,
+        "pagination": {"pageNo": page_no, "pageSize": page_size, "totalSize": total},
+        "code": 0,
+        "msg": "OK",
+    }
+
+
 def ok(data: Any, *, status: int = 200) -> web.Response:
     """``{"data": …, "code": 0, "msg": "OK"}``."""
-    return _json({"data": data, "code": 0, "msg": "OK"}, status)
+    return _json(ok_body(data), status)
 
 
 def page(data: list[Any], *, page_no: int, page_size: int, total: int) -> web.Response:
     """A query answer: the success envelope with its pagination block."""
-    return _json(
-        {
-            "data": data,
-            "pagination": {"pageNo": page_no, "pageSize": page_size, "totalSize": total},
-            "code": 0,
-            "msg": "OK",
-        },
-        200,
-    )
+    return _json(page_body(data, page_no=page_no, page_size=page_size, total=total), 200)
 
 
 def localized(

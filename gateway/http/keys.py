@@ -12,6 +12,7 @@ from aiohttp import web
 from gateway.i18n import DEFAULT_LOCALE
 from gateway.observability.metrics import Metrics
 from gateway.observability.redact import Redactor
+from gateway.records.service import RecordsService
 from gateway.sources import Sources
 from gateway.state import StateStore
 
@@ -24,6 +25,7 @@ __all__ = [
     "CONSUMERS",
     "METRICS",
     "OPENAPI",
+    "RECORDS",
     "REDACTOR",
     "SOURCES",
     "STATE",
@@ -39,6 +41,7 @@ REDACTOR = web.AppKey("redactor", Redactor)
 CONSUMERS: web.AppKey[Any] = web.AppKey("consumers")  # middleware.consumers.KeyRing
 OPENAPI = web.AppKey("openapi", bytes)  # the rendered /openapi.json, built once
 STORE: web.AppKey[StateStore] = web.AppKey("state_store")  # idempotency records, rate buckets
+RECORDS = web.AppKey("records", RecordsService)  # what the handlers and /v1/bulk call
 
 # True while a bulk call's entries run: the bulk call's own rate-limit take and Idempotency-Key
 # cover them, so the limits and idempotency middlewares let entries through untouched.

@@ -1,0 +1,270 @@
+"""RecordsService: query, get, create, update, delete and discovery, run from typed commands.
+
+One implementation of what a records call does once its caller is known and its scopes were
+checked: the id's shape, the entity's description, the body's fields, the query's related-record
+checks, the connector call under the source's health observation, and the related-record cut
+of what comes back. The HTTP handlers and ``/v1/bulk`` both call it, so an entry answers as
+its call alone.
+
+Writes come in two halves so that ``/v1/bulk`` can coalesce them without the connector knowing:
+:meth:`RecordsService.plan_write` does every check and returns a :class:`PlannedWrite` (the
+:class:`~gateway.connector.BatchOp` it would send); :meth:`RecordsService.write` sends it alone,
+:meth:`RecordsService.finish` turns the outcome of a native batch into the same answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gateway.addresses import check_id
+from gateway.connector import BatchOp, BatchOutcome, Connector, EntityInfo, Record
+from gateway.errors import Detail, GatewayError, InvalidRequest
+from gateway.http.envelope import ok_body, page_body
+from gateway.query.execute import project, run_query
+from gateway.query.parse import parse_body, parse_params
+from gateway.records.commands import (
+    Caller,
+    Command,
+    Create,
+    Delete,
+    Get,
+    ListEntities,
+    ListSources,
+    Query,
+    Update,
+    bad_input,
+)
+from gateway.related import check_query, cut_related
+
+if TYPE_CHECKING:
+    from gateway.config.model import ServerConfig
+    from gateway.observability.metrics import Metrics
+    from gateway.sources import Source, Sources
+
+__all__ = ["Answer", "PlannedWrite", "RecordsService", "entity_json"]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What an operation answers: the status and the envelope (the spec's JSON shape)."""
+
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedWrite:
+    """A checked write, not sent yet."""
+
+    source: Source
+    conn: Connector
+    info: EntityInfo
+    op: BatchOp
+    caller: Caller
+
+
+def entity_json(info: EntityInfo) -> dict[str, object]:
+    return {
+        "name": info.name,
+        "label": info.label,
+        "fields": [
+            {"name": f.name, "type": f.type, "filterable": f.filterable, "sortable": f.sortable}
+            for f in info.fields.values()
+        ],
+    }
+
+
+def _check_fields(data: Record, info: EntityInfo) -> None:
+    """Unknown fields in a write are refused rather than silently dropped by a backend."""
+    if not info.fields:
+        return
+    unknown = [k for k in data if k != "id" and k not in info.fields]
+    if unknown:
+        details = [
+            Detail(k, f"Unknown field '{k}' in {info.name}", "unknown_field",
+                   {"field": k, "entity": info.name})
+            for k in unknown
+        ]
+        raise InvalidRequest(f"{unknown[0]}: unknown field in {info.name}", details=details)
+
+
+def _if_match(value: str | None) -> str | None:
+    if value is None or not value.strip() or value.strip() == "*":
+        return None
+    value = value.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    return value.strip('"')
+
+
+def _version(cmd: Update, data: dict[str, Any]) -> str | None:
+    """The version the update is conditional on: the body's, or If-Match's (which must agree);
+    takes ``version`` and ``id`` out of ``data``."""
+    version: str | None = None
+    if "version" in data:
+        raw = data.pop("version")
+        if isinstance(raw, bool) or (raw is not None and not isinstance(raw, str | int)):
+            raise bad_input("version", "bad_value", "The version must be a string or an integer")
+        version = None if raw is None else str(raw)
+    header = _if_match(cmd.if_match)
+    if header is not None:
+        if version is not None and version != header:
+            raise bad_input("version", "version_mismatch",
+                            "The version in the body differs from the If-Match header")
+        version = header
+    if "id" in data:
+        if str(data.pop("id")) != cmd.id:
+            raise bad_input("id", "id_mismatch",
+                            "The id in the body differs from the id in the path")
+    return version
+
+
+class RecordsService:
+    """The records operations of one app (its sources, server settings and metrics)."""
+
+    def __init__(self, sources: Sources, server: ServerConfig, metrics: Metrics) -> None:
+        self.sources = sources
+        self.server = server
+        self.metrics = metrics
+
+    async def _target(
+        self, cmd: Command, record_id: str | None = None
+    ) -> tuple[Source, Connector, EntityInfo]:
+        """The source, the org's connector and the described entity (404 for either unknown);
+        with ``record_id``, that id is first checked against the connector's id shape (400)."""
+        source = self.sources.get(cmd.source)
+        conn = source.connector(cmd.caller.org)
+        if record_id is not None:
+            check_id(conn, source.name, record_id, metrics=self.metrics)
+        with source.observe():
+            info = await conn.describe(cmd.entity)
+        return source, conn, info
+
+    @staticmethod
+    async def _visible(
+        caller: Caller, source: Source, conn: Connector, info: EntityInfo, *records: Record
+    ) -> list[Record]:
+        """The records as this consumer may see them: related records of entities its scopes
+        do not allow are cut to their ids (``gateway/related.py``)."""
+        return await cut_related(list(records), caller.consumer, source.name, info,
+                                 conn.describe)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def query(self, cmd: Query) -> Answer:
+        source, conn, info = await self._target(cmd)
+        size = self.server.maxPageSize
+        q = (parse_body(cmd.body, max_page_size=size, entity=info) if cmd.body is not None
+             else parse_params(cmd.params, max_page_size=size, entity=info))
+        await check_query(q, cmd.caller.consumer, source.name, info, conn.describe)
+        with source.observe():
+            result = await run_query(conn, info, q, max_scan=self.server.maxScanRecords)
+        records = await self._visible(cmd.caller, source, conn, info, *result.records)
+        return Answer(200, page_body(records, page_no=q.page_no, page_size=q.page_size,
+                                     total=result.total))
+
+    async def get(self, cmd: Get) -> Answer:
+        source, conn, info = await self._target(cmd, cmd.id)
+        fields = None
+        if "fields" in cmd.params:
+            # The query parser owns what a valid `fields` is; reuse it rather than re-implement.
+            fields = parse_params({"fields": cmd.params["fields"]},
+                                  max_page_size=self.server.maxPageSize, entity=info).fields
+        with source.observe():
+            record = await conn.get(info.name, cmd.id, fields)
+        (shown,) = await self._visible(cmd.caller, source, conn, info, project(record, fields))
+        return Answer(200, ok_body(shown))
+
+    # -- writes --------------------------------------------------------------------------------
+
+    async def plan_write(self, cmd: Create | Update | Delete) -> PlannedWrite:
+        """Every check of the write, up to the connector call it would make."""
+        if isinstance(cmd, Create):
+            source, conn, info = await self._target(cmd)
+            _check_fields(cmd.data, info)
+            op = BatchOp("create", data=cmd.data)
+        elif isinstance(cmd, Update):
+            data = dict(cmd.data)
+            source, conn, info = await self._target(cmd, cmd.id)
+            version = _version(cmd, data)
+            _check_fields(data, info)
+            op = BatchOp("update", record_id=cmd.id, data=data, version=version)
+        else:
+            source, conn, info = await self._target(cmd, cmd.id)
+            op = BatchOp("delete", cmd.id)
+        return PlannedWrite(source, conn, info, op, cmd.caller)
+
+    async def write(self, planned: PlannedWrite) -> Answer:
+        """Send a planned write alone."""
+        source, conn, op = planned.source, planned.conn, planned.op
+        name = planned.info.name
+        with source.observe():
+            if op.action == "create":
+                record: Record | None = await conn.create(name, op.data or {})
+            elif op.action == "update":
+                assert op.record_id is not None
+                record = await conn.update(name, op.record_id, op.data or {}, op.version)
+            else:
+                assert op.record_id is not None
+                await conn.delete(name, op.record_id)
+                record = None
+        return await self._answer(planned, record)
+
+    async def finish(self, planned: PlannedWrite, outcome: BatchOutcome) -> Answer:
+        """The answer of a write sent in a native batch: what it would have answered alone."""
+        with planned.source.observe():
+            if outcome.error is not None:
+                raise outcome.error
+            if not outcome.executed:
+                from gateway.bulk.model import NotExecuted
+                raise NotExecuted()
+            if planned.op.action != "delete" and outcome.record is None:
+                raise GatewayError(
+                    f"{planned.source.name}: a batch write succeeded without its record")
+        return await self._answer(planned, outcome.record)
+
+    async def _answer(self, planned: PlannedWrite, record: Record | None) -> Answer:
+        if planned.op.action == "delete":
+            return Answer(200, ok_body({"id": planned.op.record_id}))
+        assert record is not None
+        (shown,) = await self._visible(planned.caller, planned.source, planned.conn,
+                                       planned.info, record)
+        return Answer(201 if planned.op.action == "create" else 200, ok_body(shown))
+
+    async def create(self, cmd: Create) -> Answer:
+        return await self.write(await self.plan_write(cmd))
+
+    async def update(self, cmd: Update) -> Answer:
+        return await self.write(await self.plan_write(cmd))
+
+    async def delete(self, cmd: Delete) -> Answer:
+        return await self.write(await self.plan_write(cmd))
+
+    # -- discovery -----------------------------------------------------------------------------
+
+    async def list_sources(self, cmd: ListSources) -> Answer:
+        """Each source this consumer may use, with the health of the credentials its org uses
+        there (checked when the last observation is stale) and the source's circuit breaker."""
+        consumer = cmd.caller.consumer
+        assert consumer is not None  # every /v1 call has a consumer
+        found = [s for s in self.sources if consumer.allows_source(s.name)]
+        seen = await asyncio.gather(*(s.probe(cmd.caller.org, self.server.readyTimeout)
+                                      for s in found))
+        return Answer(200, ok_body([
+            {"name": s.name, "type": s.type, "health": h.health, "reason": h.reason,
+             "circuit": h.circuit}
+            for s, h in zip(found, seen, strict=True)
+        ]))
+
+    async def list_entities(self, cmd: ListEntities) -> Answer:
+        source = self.sources.get(cmd.source)
+        conn = source.connector(cmd.caller.org)
+        with source.observe():
+            entities = await conn.entities()
+        consumer = cmd.caller.consumer
+        # Scopes may allow only some entities of a source: list only those.
+        allowed = [e for e in entities
+                   if consumer is None or consumer.allows_entity(source.name, e.name)]
+        return Answer(200, ok_body([entity_json(e) for e in allowed]))
