@@ -35,11 +35,13 @@ CHEAP = {"pageSize": 1}
 
 
 async def _query(session: aiohttp.ClientSession, url: str, path: str,
-                 body: dict[str, object]) -> tuple[int, float]:
+                 body: dict[str, object]) -> tuple[int, float, str]:
+    """Status, milliseconds, and for a refusal its ``msg``."""
     started = time.perf_counter()
     async with session.post(f"{url}{path}?orgId={DEMO_ORG}", json=body, headers=AUTH) as resp:
-        await resp.read()
-        return resp.status, (time.perf_counter() - started) * 1000
+        answer = await resp.json()
+        why = "" if resp.status == 200 else str(answer.get("msg", ""))[:90]
+        return resp.status, (time.perf_counter() - started) * 1000, why
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -68,11 +70,14 @@ async def run(args: argparse.Namespace) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
-    statuses = Counter(status for status, _ in results)
-    took = max(ms for _, ms in results)
+    statuses = Counter(status for status, _, _ in results)
+    reasons = Counter(why for _, _, why in results if why)
+    took = max(ms for _, ms, _ in results)
     during_p50 = sorted(during)[len(during) // 2] if during else float("nan")
     print(f"scan repro: {args.scans} concurrent scans of {args.contacts} Slingr records")
     print(f"  scan statuses {dict(statuses)}; slowest {took:.0f} ms")
+    for why, n in reasons.items():
+        print(f"  {n} refused: {why}")
     print(f"  gateway process RSS before {before:.1f} MB, peak {peak:.1f} MB, after {now:.1f} MB")
     print(f"  second consumer's one-record query: {alone:.1f} ms alone, "
           f"p50 {during_p50:.1f} ms during the scans ({len(during)} sent)")
