@@ -1,7 +1,8 @@
 """Record addresses (spec §10): a record id is checked against its connector's shape first.
 
 Every route that takes an id (one record, its files, every ``/v1/bulk`` entry, which runs
-through the same handlers) calls :func:`check_id` before any backend call, metadata included.
+through the same records service) calls :func:`check_id` before any backend call, metadata
+included.
 The URLs themselves are built from encoded segments (``gateway/upstream/urls.py``), so even a
 connector that declares no shape cannot be made to call a parent path or a list.
 """

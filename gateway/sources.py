@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from gateway.config.model import GatewayConfig
     from gateway.connector import Connector
 
-__all__ = ["CONNECTOR_HOOK", "HEALTH_FRESH_SECONDS", "Health", "Source", "SourceHealth", "Sources"]
+__all__ = ["HEALTH_FRESH_SECONDS", "Health", "Source", "SourceHealth", "Sources"]
 
 Health = Literal["ok", "down", "unknown"]
 log = structlog.get_logger("gateway.sources")
@@ -36,12 +36,6 @@ log = structlog.get_logger("gateway.sources")
 # An observation (a real call's outcome or a check) younger than this answers /v1/sources without
 # a new check; older ones are re-checked, once per credentials however many consumers ask.
 HEALTH_FRESH_SECONDS = 5.0
-
-# Set by /v1/bulk around an entry whose write it coalesces into a native batch: the handler then
-# gets a connector that defers the write to the batch, and renders the outcome as it would alone.
-CONNECTOR_HOOK: ContextVar[Callable[[Source, Connector], Connector] | None] = ContextVar(
-    "gateway_connector_hook", default=None
-)
 
 # Which credentials the last connector handed out in this task serves, per source: a handler
 # asks ``source.connector(org)`` and then observes its calls with ``source.observe()``, so the
@@ -164,8 +158,7 @@ class Source:
             conn = registry.get_type(cfg.type).factory(self.name, cfg, self._session, ctx)
             self._connectors[key] = conn
         _SERVING.set((self, key))
-        hook = CONNECTOR_HOOK.get()
-        return conn if hook is None else hook(self, conn)
+        return conn
 
     def observe(self) -> _Observe:
         """Track health from a real call, for the credentials of the connector last handed out

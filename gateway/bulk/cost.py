@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from gateway.bulk.entries import Prepared
+from gateway.bulk.entries import Entry
 from gateway.query.parse import DEFAULT_PAGE_SIZE
 
 __all__ = ["QUERY_ROUTES", "records_asked"]
@@ -31,13 +31,11 @@ def _page_size(raw: Any, max_page_size: int) -> int:
     return min(DEFAULT_PAGE_SIZE, max_page_size)
 
 
-def _asked(entry: Prepared, max_page_size: int) -> int:
-    req = entry.request
+def _asked(entry: Entry, max_page_size: int) -> int:
     if entry.route == "records.query_get":
-        return _page_size(req.query.get("pageSize"), max_page_size)
-    body = req._read_bytes or b""
+        return _page_size(entry.query.get("pageSize"), max_page_size)
     try:
-        data = orjson.loads(body) if body.strip() else None
+        data = orjson.loads(entry.body) if entry.body.strip() else None
     except orjson.JSONDecodeError:
         data = None
     return _page_size(data.get("pageSize") if isinstance(data, dict) else None, max_page_size)
@@ -46,4 +44,4 @@ def _asked(entry: Prepared, max_page_size: int) -> int:
 def records_asked(entries: Iterable[object], max_page_size: int) -> int:
     """The records the query entries among ``entries`` ask for, at least."""
     return sum(_asked(e, max_page_size) for e in entries
-               if isinstance(e, Prepared) and e.route in QUERY_ROUTES)
+               if isinstance(e, Entry) and e.route in QUERY_ROUTES)

@@ -1,23 +1,24 @@
-"""One bulk entry → the request its call alone would be: URL checks, identity, body, routing.
+"""One bulk entry → what its call alone would be: URL checks, identity, body, route.
 
-An entry becomes a real ``web.Request`` (a clone of the bulk call's) with the outer call's API
-key and ``orgId``, resolved against the app's own router, so the same middlewares and handlers
-serve it as if it had been sent alone. What cannot become such a request is refused for that
-entry with a 400 (:class:`Refused`): absolute URLs, ``..`` or encoded separators, the bulk
-endpoint itself, unknown methods, data that is not JSON, another identity or org.
+An entry is checked as a request would be (a gateway path with the outer call's ``orgId``, a
+method, a JSON body) and matched against the app's own routes, so it names the same operation
+and path parameters as the call sent alone; ``gateway/bulk/executor.py`` then runs it through
+the records service. What cannot be such a call is refused for that entry with a 400
+(:class:`Refused`): absolute URLs, ``..`` or encoded separators, the bulk endpoint itself,
+unknown methods, data that is not JSON, another identity or org.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote
 
 import orjson
 from aiohttp import hdrs, web
-from aiohttp.web_urldispatcher import AbstractRoute, UrlMappingMatchInfo
-from multidict import CIMultiDict
+from multidict import CIMultiDict, MultiDictProxy
 from yarl import URL
 
 from gateway.bulk.model import EntrySpec
@@ -25,7 +26,7 @@ from gateway.errors import Detail, InvalidRequest
 from gateway.http.keys import STATE, RequestState
 from gateway.i18n import UnknownLocale, parse_locale
 
-__all__ = ["API_PREFIX", "BULK_ROUTE", "METHODS", "Prepared", "Refused", "prepare"]
+__all__ = ["API_PREFIX", "BULK_ROUTE", "METHODS", "Entry", "Refused", "Router", "prepare"]
 
 API_PREFIX = "/v1"
 BULK_ROUTE = "bulk.run"
@@ -40,6 +41,7 @@ _OWN_HEADERS = frozenset({
 _MAX_DECODES = 4  # %252e%252e and the like: refuse rather than peel layers forever
 # Spaces, control characters, backslashes and fragments: never in a plain gateway path.
 _BAD_CHARS = re.compile(r"[\x00-\x20\x7f\\#]")
+_VARIABLE = re.compile(r"\{(\w+)\}")
 
 
 class Refused(InvalidRequest):
@@ -51,18 +53,69 @@ class Refused(InvalidRequest):
 
 
 @dataclass(slots=True)
-class Prepared:
-    """An entry ready to run: its request (routed) and what the planner needs to know."""
+class Entry:
+    """An entry ready to run: the call it stands for, as its route and inputs."""
 
     index: int
-    request: web.Request
-    route: str  # the matched route's name ("" when no route matched: the handler answers 404)
-    source: str | None
-    entity: str | None
+    method: str
+    route: str  # the matched route's name ("" when none matched: 404, or 405 with ``allowed``)
+    match: dict[str, str]  # the path's parameters, decoded
+    path: str  # decoded, as a request's ``path``
+    query: MultiDictProxy[str]  # the query string, orgId included
+    body: bytes
+    headers: CIMultiDict[str]
+    locale: str
+    locale_asked: str | None  # the raw `locale` parameter, when it was not understood
+    allowed: frozenset[str] = frozenset()
+
+    @property
+    def source(self) -> str | None:
+        return self.match.get("source")
+
+    @property
+    def entity(self) -> str | None:
+        return self.match.get("entity")
 
     @property
     def is_read(self) -> bool:
-        return self.request.method == "GET" or self.route == "records.query"
+        return self.method == "GET" or self.route == "records.query"
+
+
+class Router:
+    """The app's routes as patterns over a decoded path, matched as aiohttp's router matches
+    them: in the order they were added, the first whose path and method match; when only the
+    path matches, the methods that would have (405)."""
+
+    def __init__(self, routes: tuple[tuple[str, str, str], ...]) -> None:
+        self._routes: list[tuple[re.Pattern[str], str, str]] = []
+        for method, canonical, name in routes:
+            pattern = "".join(
+                f"(?P<{part}>[^{{}}/]+)" if i % 2 else re.escape(part)
+                for i, part in enumerate(_VARIABLE.split(canonical))
+            )
+            self._routes.append((re.compile(pattern), method, name))
+
+    @classmethod
+    def of(cls, app: web.Application) -> Router:
+        return _router(tuple((r.method, r.resource.canonical, r.name or "")
+                             for r in app.router.routes() if r.resource is not None))
+
+    def match(self, method: str, path: str) -> tuple[str, dict[str, str], frozenset[str]]:
+        """(route name, path parameters, methods allowed when no route name)."""
+        allowed: set[str] = set()
+        for pattern, route_method, name in self._routes:
+            found = pattern.fullmatch(path)
+            if found is None:
+                continue
+            if route_method == method:
+                return name, found.groupdict(), frozenset()
+            allowed.add(route_method)
+        return "", {}, frozenset(allowed)
+
+
+@lru_cache(maxsize=8)
+def _router(routes: tuple[tuple[str, str, str], ...]) -> Router:
+    return Router(routes)
 
 
 def _check_path(index: int, url: str) -> tuple[str, str]:
@@ -160,33 +213,10 @@ def _headers(index: int, spec: EntrySpec, outer: web.Request, body: bytes) -> CI
     return headers
 
 
-def entry_state(outer: RequestState, locale: str | None = None) -> RequestState:
-    """An entry's own request state: the outer call's request id, its own extras."""
-    return RequestState(request_id=outer.request_id, locale=locale or outer.locale)
-
-
-RouteCache = dict[tuple[str, str], tuple[dict[str, str], AbstractRoute]]
-
-
-async def _resolve(
-    app: web.Application, req: web.Request, routes: RouteCache
-) -> UrlMappingMatchInfo:
-    """The app's router's answer; a bulk call's many entries to one path resolve it once."""
-    key = (req.method, req.rel_url.raw_path)
-    hit = routes.get(key)
-    if hit is not None:
-        return UrlMappingMatchInfo(dict(hit[0]), hit[1])
-    match = await app.router.resolve(req)
-    if type(match) is UrlMappingMatchInfo:  # not a MatchInfoError (404/405): those re-resolve
-        routes[key] = (dict(match), match.route)
-    return match
-
-
-async def prepare(
-    index: int, spec: EntrySpec, template: web.Request, outer: web.Request,
-    routes: RouteCache | None = None,
-) -> Prepared:
-    """The entry as a routed request; :class:`Refused` when it cannot be one."""
+def prepare(
+    index: int, spec: EntrySpec, outer: web.Request, router: Router
+) -> Entry:
+    """The entry as its call; :class:`Refused` when it cannot be one."""
     st: RequestState = outer[STATE]
     method = spec.method.strip().upper() or "GET"
     if method not in METHODS:
@@ -198,24 +228,13 @@ async def prepare(
     url = _with_org(index, path, query, st.org)
     body = _body(index, spec)
     headers = _headers(index, spec, outer, body)
-    req = template.clone(method=method, rel_url=url, headers=headers)
-    # The clone shares the bulk call's (already read) payload; the entry's body is its data.
-    # aiohttp's own read() serves a request's body from _read_bytes once read.
-    req._read_bytes = body
     locale, asked = _locale(url, st)
-    entry_st = entry_state(st, locale)
-    entry_st.locale_asked = asked
-    req[STATE] = entry_st
-    app = outer.app
-    match = await _resolve(app, req, {} if routes is None else routes)
-    match.add_app(app)
-    match.freeze()
-    req._match_info = match  # what Application._handle does before running the middlewares
-    route = match.route.name or ""
+    decoded = url.path
+    route, match, allowed = router.match(method, decoded)
     if route == BULK_ROUTE:
         raise Refused(index, "url", "bulk_recursive", "A bulk entry cannot call /v1/bulk")
     if route.startswith(STREAMED_PREFIX):
         raise Refused(index, "url", "bulk_files_unsupported",
                       "File endpoints stream bytes and cannot be bulk entries; call them alone")
-    info = match.get("source"), match.get("entity")
-    return Prepared(index, req, route, info[0], info[1])
+    return Entry(index, method, route, match, decoded, url.query, body, headers, locale, asked,
+                 allowed)

@@ -1,11 +1,17 @@
-"""Run a bulk call's entries in order through the app's own middlewares and handlers.
+"""Run a bulk call's entries in order through the records service, each as its call alone.
 
-Each entry is served by the same chain as a call sent alone (errors → consumers → limits →
-handler; only the per-request context middleware is the bulk call's own), so it answers the same
-status, headers and body. The plan, in request order:
+An entry meets the checks a call alone meets in the middlewares, by the same functions and in
+the same order: the bulk call's budgets not spent, its locale, its scopes
+(``check_scopes``), its headers and size, one backend call charged to the bulk call's budget.
+It then becomes a command of the records service (``gateway/records``), and its answer or
+error is rendered by the functions that render a call alone, so it answers the same status,
+headers and body. The bulk call's own middlewares (request context, API key, rate limit,
+idempotency, lifecycle) cover its entries; nothing is replayed. The plan, in request order:
 
-* a run of consecutive writes on one source and entity that the backend batches is coalesced
-  (``gateway/bulk/coalesce.py``);
+* a run of consecutive writes on one source and entity that the backend batches is coalesced:
+  each write is planned by the service (every check, up to the connector call), the planned
+  ops are sent as native batches (``gateway/bulk/coalesce.py``), and the service turns each
+  op's outcome into the entry's answer;
 * a run of consecutive reads runs concurrently, at most ``READS_PER_SOURCE`` per source;
 * anything else runs alone.
 
@@ -18,24 +24,38 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
 
 import orjson
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from gateway import budgets
 from gateway.bulk.coalesce import WRITE_ROUTES, Batch, can_coalesce
 from gateway.bulk.cost import records_asked
-from gateway.bulk.entries import Prepared, RouteCache, entry_state, prepare
+from gateway.bulk.entries import Entry, Router, prepare
 from gateway.bulk.model import BulkRequest, EntryResult, NotExecuted
+from gateway.connector import BatchOutcome
 from gateway.errors import GatewayError
-from gateway.http.keys import SOURCES, STATE, RequestState
+from gateway.http.envelope import JSON_TYPE, dumps
+from gateway.http.keys import CONFIG, RECORDS, SOURCES, STATE, RequestState
 from gateway.http.lifecycle import NotSent, halted
-from gateway.http.middleware.context import REQUEST_ID_HEADER, context_middleware
-from gateway.http.middleware.errors import errors_middleware
-from gateway.sources import CONNECTOR_HOOK
+from gateway.http.middleware.consumers import ROUTE_OPERATIONS, check_scopes, unknown_locale
+from gateway.http.middleware.context import REQUEST_ID_HEADER
+from gateway.http.middleware.errors import as_error, method_not_allowed, no_route, render_error
+from gateway.http.middleware.headers import check_request_headers
+from gateway.http.middleware.limits import charge_call, too_large
+from gateway.records import (
+    Answer,
+    Caller,
+    Create,
+    Delete,
+    Get,
+    ListEntities,
+    ListSources,
+    PlannedWrite,
+    Query,
+    Update,
+)
+from gateway.records.commands import GET_ONE_PARAMS, object_body, plain_params
 
 __all__ = ["READS_PER_SOURCE", "BulkRun", "BulkStats", "Emit", "run_bulk"]
 
@@ -58,7 +78,7 @@ class _Refusal:
     error: GatewayError
 
 
-_Entry = Prepared | _Refusal
+_Entry = Entry | _Refusal
 
 
 @dataclass(slots=True)
@@ -68,40 +88,23 @@ class _Group:
     source: str | None = None
 
 
-def _result(resp: web.StreamResponse, request_id: str) -> EntryResult:
-    headers = {k: v for k, v in resp.headers.items() if k.lower() not in _DROPPED_HEADERS}
-    headers[REQUEST_ID_HEADER] = request_id
-    body = resp.body if isinstance(resp, web.Response) else None
-    contents: Any = None
-    if isinstance(body, bytes) and body:
-        if resp.content_type == "application/json":
-            # The handler's own JSON bytes, embedded as they are: the entry's contents are
-            # byte for byte what the call alone answers, and not parsed just to be re-encoded.
-            contents = orjson.Fragment(body)
-        else:
-            contents = body.decode("utf-8", "replace")
-    return EntryResult(resp.status, contents, headers)
-
-
 class BulkRun:
     """One bulk call being executed."""
 
-    def __init__(
-        self, outer: web.Request, template: web.Request, bulk: BulkRequest,
-        emit: Emit | None = None,
-    ) -> None:
+    def __init__(self, outer: web.Request, bulk: BulkRequest, emit: Emit | None = None) -> None:
         self.outer = outer
-        self.template = template
         self.bulk = bulk
         self.state: RequestState = outer[STATE]
+        app = outer.app
+        self.service = app[RECORDS]
+        self.sources = app[SOURCES]
+        self.server = app[CONFIG].server
+        self.caller = Caller(self.state.consumer, self.state.org)
         self.stats = BulkStats(entries=len(bulk.entries))
         self.results: list[EntryResult | None] = [None] * len(bulk.entries)
         self.failed = False
-        # Every middleware of the app but the context one, which stays the bulk call's own
-        # (its request id, its access line and metrics, its backend call count).
-        self._middlewares = [m for m in outer.app.middlewares if m is not context_middleware]
         self._read_slots: dict[str | None, asyncio.Semaphore] = {}
-        self._routes: RouteCache = {}
+        self._ok_headers = {"Content-Type": JSON_TYPE, REQUEST_ID_HEADER: self.state.request_id}
         # Results are handed to ``emit`` in request order as soon as they are known, and then
         # dropped, so a streamed answer never holds more than the entries running at once.
         self.emit = emit
@@ -110,22 +113,79 @@ class BulkRun:
         self.budget = budgets.current()
         self.prepared: list[_Entry] | None = None
 
-    # -- serving one entry -----------------------------------------------------------------
+    # -- one entry, as its call alone ----------------------------------------------------------
 
-    async def _serve(self, req: web.Request) -> EntryResult:
+    async def _admit(self, entry: Entry) -> None:
+        """What the middlewares check of a call alone before its handler runs."""
         spent = self.budget.exhausted() if self.budget is not None else None
         if spent is not None:  # a budget of the bulk call is spent: the entry does not run
-            return await self._refuse(spent, req)
-        handler: Handler = req.match_info.handler
-        for mw in reversed(self._middlewares):
-            handler = partial(mw, handler=handler)
-        return _result(await handler(req), self.state.request_id)
+            raise spent
+        if entry.locale_asked is not None:
+            raise unknown_locale(entry.locale_asked)
+        assert self.caller.consumer is not None  # the bulk call's key was matched
+        check_scopes(self.caller.consumer, entry.source, entry.entity,
+                     ROUTE_OPERATIONS.get(entry.route))
+        check_request_headers(entry.headers)
+        if len(entry.body) > self.server.maxBodyBytes:
+            raise too_large(self.server.maxBodyBytes)
+        await charge_call(self.budget, entry.route)
 
-    async def _refuse(self, err: GatewayError, req: web.Request) -> EntryResult:
-        async def raise_it(_: web.Request) -> web.StreamResponse:
-            raise err
+    def _write(self, entry: Entry) -> Create | Update | Delete:
+        m, c = entry.match, self.caller
+        if entry.route == "records.create":
+            return Create(c, m["source"], m["entity"], object_body(entry.body))
+        if entry.route == "records.delete":
+            return Delete(c, m["source"], m["entity"], m["id"])
+        return Update(c, m["source"], m["entity"], m["id"], object_body(entry.body),
+                      entry.headers.get("If-Match"))
 
-        return _result(await errors_middleware(req, raise_it), self.state.request_id)
+    async def _execute(self, entry: Entry) -> Answer:
+        """The entry's handler: its command, run by the records service."""
+        route, m, c, svc = entry.route, entry.match, self.caller, self.service
+        if route in WRITE_ROUTES:
+            return await svc.write(await svc.plan_write(self._write(entry)))
+        if route == "records.query":
+            return await svc.query(Query(c, m["source"], m["entity"],
+                                         body=object_body(entry.body)))
+        if route == "records.query_get":
+            return await svc.query(Query(c, m["source"], m["entity"],
+                                         params=plain_params(entry.query)))
+        if route == "records.get":
+            params = plain_params(entry.query, GET_ONE_PARAMS)
+            return await svc.get(Get(c, m["source"], m["entity"], m["id"], params))
+        if route == "sources.list":
+            return await svc.list_sources(ListSources(c))
+        if route == "sources.entities":
+            return await svc.list_entities(ListEntities(c, m["source"]))
+        raise GatewayError(f"route {route} has no bulk form")  # a new /v1 route: a bug here
+
+    async def _serve(self, entry: Entry) -> EntryResult:
+        try:
+            await self._admit(entry)
+            if not entry.route:
+                if entry.allowed:
+                    err, headers = method_not_allowed(entry.method, entry.allowed)
+                    return self._error(err, entry.locale, headers)
+                return self._error(no_route(entry.path), entry.locale)
+            return self._answer(await self._execute(entry))
+        except Exception as exc:
+            return self._error(exc, entry.locale)
+
+    def _answer(self, answer: Answer) -> EntryResult:
+        # Encoded now, as the call alone encodes its answer: an entry whose answer cannot be
+        # encoded fails alone. Embedded as they are in the bulk answer, not encoded again.
+        body = orjson.Fragment(dumps(answer.body))
+        return EntryResult(answer.status, body, dict(self._ok_headers))
+
+    def _error(
+        self, exc: Exception, locale: str, headers: dict[str, str] | None = None
+    ) -> EntryResult:
+        resp = render_error(as_error(exc), locale=locale, request_id=self.state.request_id,
+                            headers=headers)
+        kept = {k: v for k, v in resp.headers.items() if k.lower() not in _DROPPED_HEADERS}
+        kept[REQUEST_ID_HEADER] = self.state.request_id
+        assert isinstance(resp.body, bytes)
+        return EntryResult(resp.status, orjson.Fragment(resp.body), kept)
 
     async def _flush(self) -> None:
         """Hand every result now known, in order from the first not yet handed, to ``emit``."""
@@ -140,21 +200,9 @@ class BulkRun:
                 self._emitted += 1
                 await self.emit(result)
 
-    async def _render(self, err: GatewayError, index: int, req: web.Request | None) -> None:
-        """An error the entry answers without running (refused, not executed), rendered by the
-        errors middleware like any other."""
-        async def raise_it(_: web.Request) -> web.StreamResponse:
-            raise err
-
-        if req is None:
-            req = self.template.clone()
-        req[STATE] = entry_state(self.state, req[STATE].locale if STATE in req else None)
-        resp = await errors_middleware(req, raise_it)
-        self.results[index] = _result(resp, self.state.request_id)
-
-    async def _not_executed(self, entry: _Entry, err: GatewayError | None = None) -> None:
-        await self._render(err or NotExecuted(), entry.index,
-                           entry.request if isinstance(entry, Prepared) else None)
+    def _not_executed(self, entry: _Entry, err: GatewayError | None = None) -> None:
+        locale = entry.locale if isinstance(entry, Entry) else self.state.locale
+        self.results[entry.index] = self._error(err or NotExecuted(), locale)
 
     def _note(self, index: int, result: EntryResult) -> None:
         self.results[index] = result
@@ -163,19 +211,19 @@ class BulkRun:
 
     # -- planning ------------------------------------------------------------------------------
 
-    def _batch_key(self, entry: Prepared) -> tuple[str, str] | None:
+    def _batch_key(self, entry: Entry) -> tuple[str, str] | None:
         """(source, entity) when this entry's write can join a native batch."""
         action = WRITE_ROUTES.get(entry.route)
-        st = self.state
+        consumer = self.caller.consumer
         if action is None or entry.source is None or entry.entity is None:
             return None
-        if st.consumer is None or not st.consumer.allows_source(entry.source):
-            return None  # refused alone by the consumers middleware, with nothing to batch
+        if consumer is None or not consumer.allows_source(entry.source):
+            return None  # refused alone by the scope check, with nothing to batch
         try:
-            source = self.outer.app[SOURCES].get(entry.source)
+            source = self.sources.get(entry.source)
         except GatewayError:
             return None
-        caps = source.connector(st.org).capabilities
+        caps = source.connector(self.caller.org).capabilities
         if not can_coalesce(caps, action, fail_on_first=self.bulk.fail_on_first):
             return None
         return entry.source, entry.entity
@@ -184,13 +232,13 @@ class BulkRun:
         i = 0
         while i < len(entries):
             entry = entries[i]
-            if isinstance(entry, Prepared):
+            if isinstance(entry, Entry):
                 key = self._batch_key(entry)
                 if key is not None:
                     j = i + 1
                     while j < len(entries):
                         nxt = entries[j]
-                        if not isinstance(nxt, Prepared) or self._batch_key(nxt) != key:
+                        if not isinstance(nxt, Entry) or self._batch_key(nxt) != key:
                             break
                         j += 1
                     if j - i > 1:
@@ -201,7 +249,7 @@ class BulkRun:
                     j = i + 1
                     while j < len(entries):
                         nxt = entries[j]
-                        if not isinstance(nxt, Prepared) or not nxt.is_read:
+                        if not isinstance(nxt, Entry) or not nxt.is_read:
                             break
                         j += 1
                     yield _Group("reads", entries[i:j])
@@ -214,75 +262,85 @@ class BulkRun:
 
     async def _single(self, entry: _Entry) -> None:
         if isinstance(entry, _Refusal):
-            await self._render(entry.error, entry.index, None)
+            self.results[entry.index] = self._error(entry.error, self.state.locale)
             self.failed = self.failed or self.bulk.fail_on_first
             return
-        self._note(entry.index, await self._serve(entry.request))
+        self._note(entry.index, await self._serve(entry))
 
-    async def _read(self, entry: Prepared) -> EntryResult:
+    async def _read(self, entry: Entry) -> EntryResult:
         slot = self._read_slots.setdefault(entry.source, asyncio.Semaphore(READS_PER_SOURCE))
         async with slot:
             if halted():  # stopped while this entry waited for its turn: it was never sent
-                await self._not_executed(entry, NotSent())
-                result = self.results[entry.index]
-                assert result is not None
-                return result
-            return await self._serve(entry.request)
+                return self._error(NotSent(), entry.locale)
+            return await self._serve(entry)
 
     async def _reads(self, group: _Group) -> None:
-        async def one(entry: Prepared) -> None:
+        async def one(entry: Entry) -> None:
             self._note(entry.index, await self._read(entry))
             await self._flush()  # each answer leaves as soon as those before it have
 
-        await asyncio.gather(*(one(e) for e in group.entries if isinstance(e, Prepared)))
+        await asyncio.gather(*(one(e) for e in group.entries if isinstance(e, Entry)))
+
+    async def _plan(self, entry: Entry) -> PlannedWrite | EntryResult:
+        """The entry's write, checked as alone and planned by the service; or its refusal."""
+        try:
+            await self._admit(entry)
+            return await self.service.plan_write(self._write(entry))
+        except Exception as exc:
+            return self._error(exc, entry.locale)
+
+    async def _finish(
+        self, entry: Entry, planned: PlannedWrite, sent: asyncio.Future[BatchOutcome]
+    ) -> EntryResult:
+        failure = sent.exception()  # the whole batch call failed: every op's entry gets it
+        assert failure is None or isinstance(failure, Exception)
+        try:
+            answer = await self.service.finish(planned, failure or sent.result())
+            return self._answer(answer)
+        except Exception as exc:
+            return self._error(exc, entry.locale)
 
     async def _batch(self, group: _Group) -> None:
-        entries = [e for e in group.entries if isinstance(e, Prepared)]
+        entries = [e for e in group.entries if isinstance(e, Entry)]
         assert group.source is not None
-        conn = self.outer.app[SOURCES].get(group.source).connector(self.state.org)
+        conn = self.sources.get(group.source).connector(self.state.org)
         batch = Batch(group.source, conn, limit=conn.capabilities.batch_limit or len(entries),
                       fail_on_first=self.bulk.fail_on_first)
-        # Each entry's handler runs up to its connector call (or to its own refusal). The first
-        # runs alone so the entity's metadata is fetched once; the others then together, which
-        # is safe as nothing before the write changes data. Ops are sent in entry order.
-        started: list[tuple[Prepared, asyncio.Task[EntryResult], asyncio.Future[bool]]] = []
-        for n, entry in enumerate(entries):
-            arrived = batch.expect(entry.index)
-            started.append((entry, asyncio.create_task(self._in_batch(batch, entry)), arrived))
-            if n == 0:
-                await arrived
-        wrote = await asyncio.gather(*(arrived for _, _, arrived in started))
+        # Each write is planned in entry order (the first fetches the entity's metadata, the
+        # others find it cached); one refused while planned fails alone, and with failOnFirst
+        # no op after it is sent. Then the ops go in native batches, in entry order.
+        planned: list[tuple[Entry, PlannedWrite | EntryResult,
+                            asyncio.Future[BatchOutcome] | None]] = []
         stop_at: int | None = None
-        if self.bulk.fail_on_first:
-            for (entry, task, _), sent in zip(started, wrote, strict=True):
-                if not sent and (await task).status >= 400:
+        for entry in entries:
+            plan = await self._plan(entry)
+            if isinstance(plan, EntryResult):
+                planned.append((entry, plan, None))
+                if self.bulk.fail_on_first and stop_at is None:
                     stop_at = entry.index  # refused alone: nothing after it may run
-                    break
+                continue
+            planned.append((entry, plan, batch.add(entry.index, plan.info.name, plan.op)))
         await batch.flush(stop_after=stop_at)
         self.stats.chunks += batch.chunks
-        for entry, task, _ in started:
-            result = await task
+        for entry, plan, future in planned:
             if self.failed:
                 # An earlier entry failed and the batch stopped there: this one did not run
                 # (its own refusal, if any, is not what the caller needs to know).
-                await self._not_executed(entry)
+                self._not_executed(entry)
+            elif future is None:
+                assert isinstance(plan, EntryResult)
+                self._note(entry.index, plan)
             else:
-                self._note(entry.index, result)
+                assert isinstance(plan, PlannedWrite)
+                self._note(entry.index, await self._finish(entry, plan, future))
 
-    async def _in_batch(self, batch: Batch, entry: Prepared) -> EntryResult:
-        CONNECTOR_HOOK.set(batch.hook(entry.index))  # this task's context only
-        try:
-            return await self._serve(entry.request)
-        finally:
-            batch.finished(entry.index)
-
-    async def prepare(self) -> list[_Entry]:
-        """Every entry as a routed request or its refusal; nothing runs yet."""
+    def prepare(self) -> list[_Entry]:
+        """Every entry as its call or its refusal; nothing runs yet."""
+        router = Router.of(self.outer.app)
         prepared: list[_Entry] = []
         for index, spec in enumerate(self.bulk.entries):
             try:
-                prepared.append(await prepare(index, spec, self.template, self.outer,
-                                              self._routes))
+                prepared.append(prepare(index, spec, self.outer, router))
             except GatewayError as err:
                 prepared.append(_Refusal(index, err))
         self.prepared = prepared
@@ -296,13 +354,13 @@ class BulkRun:
 
     async def run(self) -> list[EntryResult]:
         """Run the entries; the results not handed to ``emit``, in request order."""
-        prepared = self.prepared if self.prepared is not None else await self.prepare()
+        prepared = self.prepared if self.prepared is not None else self.prepare()
         for group in self._groups(prepared):
             if self.failed or halted():
                 # halted: past the deadline, consumer gone or shutting down (gateway/http/
                 # lifecycle.py); these entries were never sent, unlike one cut off in flight.
                 for entry in group.entries:
-                    await self._not_executed(entry, None if self.failed else NotSent())
+                    self._not_executed(entry, None if self.failed else NotSent())
             elif group.kind == "batch":
                 await self._batch(group)
             elif group.kind == "reads":
@@ -314,10 +372,7 @@ class BulkRun:
         return [r for r in self.results if r is not None]
 
 
-async def run_bulk(
-    outer: web.Request, template: web.Request, bulk: BulkRequest
-) -> tuple[list[EntryResult], BulkStats]:
+async def run_bulk(outer: web.Request, bulk: BulkRequest) -> tuple[list[EntryResult], BulkStats]:
     """Every entry's result, in request order, and what it cost."""
-    run = BulkRun(outer, template, bulk)
+    run = BulkRun(outer, bulk)
     return await run.run(), run.stats
-

@@ -3,7 +3,6 @@ request's state."""
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
     from gateway.config.model import Consumer, GatewayConfig
 
 __all__ = [
-    "BULK_ENTRY",
     "CONFIG",
     "CONSUMERS",
     "METRICS",
@@ -42,10 +40,6 @@ CONSUMERS: web.AppKey[Any] = web.AppKey("consumers")  # middleware.consumers.Key
 OPENAPI = web.AppKey("openapi", bytes)  # the rendered /openapi.json, built once
 STORE: web.AppKey[StateStore] = web.AppKey("state_store")  # idempotency records, rate buckets
 RECORDS = web.AppKey("records", RecordsService)  # what the handlers and /v1/bulk call
-
-# True while a bulk call's entries run: the bulk call's own rate-limit take and Idempotency-Key
-# cover them, so the limits and idempotency middlewares let entries through untouched.
-BULK_ENTRY: ContextVar[bool] = ContextVar("gateway_bulk_entry", default=False)
 
 
 @dataclass

@@ -29,7 +29,6 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from gateway.errors import GatewayError
-from gateway.http.keys import BULK_ENTRY
 from gateway.upstream import deadline
 
 __all__ = [
@@ -152,8 +151,6 @@ def _settle(inflight: InFlight, req: _Request, task: asyncio.Future[web.StreamRe
 @web.middleware
 async def lifecycle_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Outermost: track the request; run a write in a shielded task of its own."""
-    if BULK_ENTRY.get():  # an entry of a bulk call, which is tracked (and shielded) itself
-        return await handler(request)
     inflight = request.app[INFLIGHT]
     write = (request.match_info.route.name or "") in WRITE_ROUTES
     current = asyncio.current_task()

@@ -212,9 +212,12 @@ class RecordsService:
                 record = None
         return await self._answer(planned, record)
 
-    async def finish(self, planned: PlannedWrite, outcome: BatchOutcome) -> Answer:
-        """The answer of a write sent in a native batch: what it would have answered alone."""
+    async def finish(self, planned: PlannedWrite, outcome: BatchOutcome | Exception) -> Answer:
+        """The answer of a write sent in a native batch (its op's outcome, or the exception
+        that ended the whole batch call): what it would have answered alone."""
         with planned.source.observe():
+            if isinstance(outcome, Exception):
+                raise outcome
             if outcome.error is not None:
                 raise outcome.error
             if not outcome.executed:

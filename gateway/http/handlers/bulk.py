@@ -21,16 +21,14 @@ async def bulk(request: web.Request) -> web.StreamResponse:
     body of the wrong shape, 413 over ``server.maxBodyBytes``, ``server.maxBulkRequests`` or
     the request's ``recordsPerRequest`` budget (entries times pageSize), 429 over the consumer's
     rate limit (one token per entry) or ``bulkEntriesPerMinute``; all before any entry runs."""
-    # Entries are clones of this request; aiohttp clones only a request whose body is unread.
-    template = request.clone()
     body = await read_object(request)
     server = request.app[CONFIG].server
     parsed = parse_bulk(body, max_entries=server.maxBulkRequests)
     st = state(request)
     st.extra["bulk_entries"] = len(parsed.entries)
     st.extra["bulk_chunks"] = 0
-    run = BulkRun(request, template, parsed)
-    await run.prepare()
+    run = BulkRun(request, parsed)
+    run.prepare()
     run.check_budget(server.maxPageSize)
     await charge_bulk(request, len(parsed.entries))
     spent = budgets.current()

@@ -1,8 +1,8 @@
 """Who is calling: Bearer API key → Consumer (constant-time), then its org and scope checks.
 
 A request with two ``Authorization`` headers is 400 ``invalid_request`` before any key is
-looked up. Scopes (``consumers[].scopes``) are checked for every /v1 call, and so for every
-bulk entry, which runs through this middleware like a call sent alone: source, then
+looked up. Scopes (``consumers[].scopes``) are checked for every /v1 call, and by
+:func:`check_scopes` for every bulk entry (``gateway/bulk/executor.py``): source, then
 ``source/entity``, then the operation the route performs (:data:`ROUTE_OPERATIONS`). A refusal
 is 403 ``forbidden`` naming what is missing.
 """
@@ -26,7 +26,10 @@ from gateway.i18n import LOCALES
 if TYPE_CHECKING:
     from gateway.config.model import Consumer, Operation
 
-__all__ = ["ROUTE_OPERATIONS", "KeyRing", "consumers_middleware", "is_public", "operation_of"]
+__all__ = [
+    "ROUTE_OPERATIONS", "KeyRing", "check_scopes", "consumers_middleware", "is_public",
+    "operation_of", "unknown_locale",
+]
 
 API_PREFIX = "/v1"
 
@@ -113,10 +116,7 @@ async def consumers_middleware(request: web.Request, handler: Handler) -> web.St
     st.consumer = consumer
     structlog.contextvars.bind_contextvars(consumer=consumer.name)
     if st.locale_asked is not None:
-        params = {"locale": st.locale_asked, "locales": ", ".join(LOCALES)}
-        text = f"Unknown locale '{st.locale_asked}'; use one of {params['locales']}"
-        raise InvalidRequest(text, key="unknown_locale", params=params,
-                             details=[Detail("locale", text, "unknown_locale", params)])
+        raise unknown_locale(st.locale_asked)
     org = _org(request)
     if not consumer.allows_org(org):
         raise Forbidden(f"This API key may not access org '{org}'", key="org_not_allowed",
@@ -127,18 +127,31 @@ async def consumers_middleware(request: web.Request, handler: Handler) -> web.St
     return await handler(request)
 
 
+def unknown_locale(asked: str) -> InvalidRequest:
+    params = {"locale": asked, "locales": ", ".join(LOCALES)}
+    text = f"Unknown locale '{asked}'; use one of {params['locales']}"
+    return InvalidRequest(text, key="unknown_locale", params=params,
+                          details=[Detail("locale", text, "unknown_locale", params)])
+
+
 def _check_scopes(request: web.Request, consumer: Consumer) -> None:
-    source = request.match_info.get("source")
+    match = request.match_info
+    check_scopes(consumer, match.get("source"), match.get("entity"), operation_of(request))
+
+
+def check_scopes(
+    consumer: Consumer, source: str | None, entity: str | None, operation: Operation | None
+) -> None:
+    """403 naming what the consumer's scopes do not allow: the source, then the entity, then
+    the operation (a call alone and a bulk entry are checked by this same function)."""
     if source is not None:
         if not consumer.allows_source(source):
             raise Forbidden(f"This API key may not use source '{source}'",
                             key="source_not_allowed", params={"source": source})
-        entity = request.match_info.get("entity")
         if entity is not None and not consumer.allows_entity(source, entity):
             name = f"{source}/{entity}"
             raise Forbidden(f"This API key may not use entity '{name}'",
                             key="entity_not_allowed", params={"entity": name})
-    operation = operation_of(request)
     if operation is not None and not consumer.allows_operation(operation):
         allowed = ", ".join(consumer.scopes.operations or ()) or "none"
         raise Forbidden(

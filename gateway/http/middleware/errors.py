@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 
 import structlog
 from aiohttp import hdrs, web
@@ -32,8 +33,12 @@ from gateway.i18n import DEFAULT_LOCALE
 
 __all__ = [
     "ACCEPT_ENCODING",
+    "as_error",
     "errors_middleware",
     "listener_error_response",
+    "method_not_allowed",
+    "no_route",
+    "render_error",
     "unsupported_encoding",
 ]
 
@@ -92,18 +97,26 @@ def listener_error_response(status: int, exc: BaseException | None) -> web.Respo
     return error_response(err, locale=DEFAULT_LOCALE, request_id=request_id, headers=headers)
 
 
+def no_route(path: str) -> NotFound:
+    """404 for a path no route serves (a call alone, or a bulk entry)."""
+    return NotFound(f"There is no endpoint at {path[:200]}", key="no_route",
+                    params={"path": path[:200]})
+
+
+def method_not_allowed(
+    method: str, allowed: Iterable[str]
+) -> tuple[MethodNotAllowed, dict[str, str]]:
+    """405 and its Allow header, for a path whose routes take other methods."""
+    err = MethodNotAllowed(f"Method {method} is not allowed here", params={"method": method})
+    return err, {"Allow": ", ".join(sorted(allowed))}
+
+
 def _from_http(exc: web.HTTPException, request: web.Request) -> tuple[GatewayError, dict[str, str]]:
     """aiohttp's own refusals, in our vocabulary."""
     if isinstance(exc, web.HTTPNotFound):
-        return NotFound(
-            f"There is no endpoint at {request.path[:200]}",
-            key="no_route", params={"path": request.path[:200]},
-        ), {}
+        return no_route(request.path), {}
     if isinstance(exc, web.HTTPMethodNotAllowed):
-        err = MethodNotAllowed(
-            f"Method {request.method} is not allowed here", params={"method": request.method}
-        )
-        return err, {"Allow": ", ".join(sorted(exc.allowed_methods))}
+        return method_not_allowed(request.method, exc.allowed_methods)
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         return too_large(request.app[CONFIG].server.maxBodyBytes), {}
     if isinstance(exc, web.HTTPUnsupportedMediaType):
@@ -113,26 +126,41 @@ def _from_http(exc: web.HTTPException, request: web.Request) -> tuple[GatewayErr
     return GatewayError("Internal error"), {}
 
 
+def as_error(exc: Exception) -> GatewayError:
+    """A raised exception in our vocabulary: a GatewayError as it is (logged when it is the
+    gateway's or the backend's fault), anything else a bug: logged, and a bare 500."""
+    if isinstance(exc, GatewayError):
+        if exc.status >= 500:
+            log.warning("request_failed", error=exc.error, msg=exc.msg, exc_info=exc.status == 500)
+        return exc
+    # A bug: the traceback goes to our log (scrubbed), never to the caller.
+    log.error("unhandled_exception", exc_info=True)  # called while handling exc
+    return GatewayError()  # the catalog's text: nothing of the bug reaches the caller
+
+
+def render_error(
+    err: GatewayError, *, locale: str, request_id: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    """The answer to ``err``: the error envelope with the headers it calls for (a bulk entry's
+    error is rendered by this same function)."""
+    extra = dict(headers or {})
+    extra.update(_extra_headers(err))
+    return error_response(err, locale=locale, request_id=request_id, headers=extra)
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     st = state(request)
     headers: dict[str, str] = {}
     try:
         return await handler(request)
-    except GatewayError as exc:
-        err = exc
-        if err.status >= 500:
-            log.warning("request_failed", error=err.error, msg=err.msg, exc_info=err.status == 500)
     except web.HTTPException as exc:
         if exc.status < 400:  # redirects and the like are answers, not errors
             raise
         err, headers = _from_http(exc, request)
     except web.RequestPayloadError as exc:
         err = _from_payload(exc, request)
-    except Exception:
-        # A bug: the traceback goes to our log (scrubbed), never to the caller.
-        log.error("unhandled_exception", exc_info=True)
-        err = GatewayError()  # the catalog's text: nothing of the bug reaches the caller
+    except Exception as exc:
+        err = as_error(exc)
     st.extra["error"] = err.error
-    headers.update(_extra_headers(err))
-    return error_response(err, locale=st.locale, request_id=st.request_id, headers=headers)
+    return render_error(err, locale=st.locale, request_id=st.request_id, headers=headers)

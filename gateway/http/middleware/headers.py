@@ -18,11 +18,15 @@ from __future__ import annotations
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.errors import Detail, InvalidRequest
 from gateway.http.middleware.errors import unsupported_encoding
 
-__all__ = ["ACCEPTED_CODINGS", "SINGLE_VALUED", "headers_middleware", "single_header"]
+__all__ = [
+    "ACCEPTED_CODINGS", "SINGLE_VALUED", "check_coding", "check_request_headers",
+    "headers_middleware", "single_header", "single_value",
+]
 
 # Headers this middleware refuses to see twice (Authorization and Idempotency-Key have theirs).
 SINGLE_VALUED = (hdrs.IF_MATCH,)
@@ -31,7 +35,12 @@ ACCEPTED_CODINGS = frozenset({"gzip", "deflate", "identity"})
 
 def single_header(request: web.Request, name: str) -> str | None:
     """The header's value, None when absent; 400 ``duplicate_header`` when given twice."""
-    values = request.headers.getall(name, [])
+    return single_value(request.headers, name)
+
+
+def single_value(headers: CIMultiDictProxy[str] | CIMultiDict[str], name: str) -> str | None:
+    """:func:`single_header` on a headers mapping (a bulk entry's)."""
+    values = headers.getall(name, [])
     if len(values) > 1:
         text = f"The header {name} is given more than once"
         raise InvalidRequest(text, key="duplicate_header", params={"header": name},
@@ -40,8 +49,22 @@ def single_header(request: web.Request, name: str) -> str | None:
 
 
 def _check_coding(request: web.Request) -> None:
-    values = request.headers.getall(hdrs.CONTENT_ENCODING, [])
-    if not values or not request.body_exists:
+    if request.body_exists:
+        check_coding(request.headers)
+
+
+def check_request_headers(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> None:
+    """What this middleware checks, on the headers of a request that has a body (a bulk
+    entry's: it is carried in its bulk call's body)."""
+    for name in SINGLE_VALUED:
+        single_value(headers, name)
+    check_coding(headers)
+
+
+def check_coding(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> None:
+    """415 for a body in a content coding the gateway does not inflate."""
+    values = headers.getall(hdrs.CONTENT_ENCODING, [])
+    if not values:
         return
     # Two header lines mean two codings applied in turn (RFC 9110 §8.4), as a list does.
     coding = ", ".join(v.strip() for v in values)

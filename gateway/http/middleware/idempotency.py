@@ -49,7 +49,7 @@ from gateway.errors import (
     InvalidRequest,
     RateLimited,
 )
-from gateway.http.keys import BULK_ENTRY, CONFIG, STORE, state
+from gateway.http.keys import CONFIG, STORE, state
 from gateway.http.middleware import kept
 from gateway.http.middleware.errors import errors_middleware
 from gateway.http.middleware.kept import REPLAYED_HEADER
@@ -257,22 +257,12 @@ async def _save(store: StateStore, skey: str, fingerprint: str,
     await store.set(skey, kept.marker(fingerprint, _NOT_KEPT), TTL)
 
 
-async def _run(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if (request.match_info.route.name or "") != BULK_ROUTE:
-        return await handler(request)
-    token = BULK_ENTRY.set(True)  # the entries' tasks inherit it
-    try:
-        return await handler(request)
-    finally:
-        BULK_ENTRY.reset(token)
-
-
 @web.middleware
 async def idempotency_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     route = request.match_info.route.name or ""
-    key = None if BULK_ENTRY.get() or route not in IDEMPOTENT_ROUTES else _key(request)
+    key = None if route not in IDEMPOTENT_ROUTES else _key(request)
     if key is None:
-        return await _run(request, handler)
+        return await handler(request)
     store = request.app[STORE]
     # aiohttp clones only an unread request (the bulk handler clones its own): clone first,
     # then read the body once and give the clone a payload that replays it.
@@ -306,7 +296,7 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
 
     async def noting(req: web.Request) -> web.StreamResponse:
         try:
-            return await _run(req, handler)
+            return await handler(req)
         except GatewayError as err:
             outcome.error = err
             raise

@@ -30,13 +30,14 @@ from aiohttp.typedefs import Handler
 
 from gateway.budgets import BUDGET, SCANS, RequestBudget
 from gateway.errors import PayloadTooLarge, RateLimited
-from gateway.http.keys import BULK_ENTRY, CONFIG, METRICS, STATE, STORE, state
+from gateway.http.keys import CONFIG, METRICS, STATE, STORE, state
 from gateway.state import BucketGrant, StateUnavailable
 
 __all__ = [
     "STREAMED_ROUTE_PREFIX",
     "add_limit_headers",
     "charge_bulk",
+    "charge_call",
     "limits_middleware",
     "rate_headers",
     "too_large",
@@ -129,25 +130,22 @@ async def limits_middleware(request: web.Request, handler: Handler) -> web.Strea
         length = request.content_length
         if length is not None and length > limit:
             raise too_large(limit)
-    if BULK_ENTRY.get():  # its bulk call's token and budget cover it
-        return await _charged(handler, request, name, BUDGET.get())
     await _rate_limit(request)
     budget = _budget(request, name)
     token = BUDGET.set(budget)
     try:
-        return await _charged(handler, request, name, budget)
+        await charge_call(budget, name)
+        return await handler(request)
     finally:
         BUDGET.reset(token)
 
 
-async def _charged(
-    handler: Handler, request: web.Request, route: str, budget: RequestBudget | None
-) -> web.StreamResponse:
-    """A call other than a query or a bulk is charged one backend call before it runs."""
+async def charge_call(budget: RequestBudget | None, route: str) -> None:
+    """A call other than a query or a bulk is charged one backend call before it runs (a bulk
+    entry too, to its bulk call's budget; its rate-limit token was taken by :func:`charge_bulk`)."""
     if budget is not None and route and route not in QUERY_ROUTES and route != BULK_ROUTE:
         budget.check_calls()
         await budget.take_calls()
-    return await handler(request)
 
 
 async def add_limit_headers(request: web.Request, response: web.StreamResponse) -> None:
