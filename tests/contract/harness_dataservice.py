@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from tests.contract.backends import EmulatorHarness, Roles
+from gateway.testing.harness import EmulatorHarness, Roles
 
 __all__ = ["HARNESS"]
 
@@ -26,6 +26,9 @@ class DataServiceHarness(EmulatorHarness):
         file_entity="Olympics",
         file_field="Logo",
     )
+    batches_creates = True  # insert-batch
+    batches_deletes = True  # delete-batch
+    volatile_fields = frozenset({"UpdateTime", "CreateTime"})
     case_insensitive = True
     refused_auth = {"clientSecret": "wrong-secret"}
     types = {"Name": "string", "Country": "string", "LastSeen": "datetime", "Age": "integer",

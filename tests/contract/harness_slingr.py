@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.contract.backends import EmulatorHarness, Roles
+from gateway.testing.harness import EmulatorHarness, Roles
 
 __all__ = ["HARNESS", "entities_config"]
 
@@ -45,6 +45,9 @@ class SlingrHarness(EmulatorHarness):
         file_entity="companies",
         file_field="logo",
     )
+    batches_creates = False  # Slingr has no batch create: creates go one by one
+    batches_deletes = True  # DELETE /data/{entity}/{id,id,...}
+    volatile_fields = frozenset({"lastUpdate", "version"})
     case_insensitive = False
     refused_auth = {"password": "wrong-password"}
     missing_id = "0123456789abcdef0000dead"

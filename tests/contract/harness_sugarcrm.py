@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.contract.backends import EmulatorHarness, Roles
+from gateway.testing.harness import EmulatorHarness, Roles
 
 __all__ = ["HARNESS"]
 
@@ -22,6 +22,9 @@ class SugarHarness(EmulatorHarness):
         file_entity="Contacts",
         file_field="picture",
     )
+    batches_creates = True  # Sugar's /bulk
+    batches_deletes = True
+    volatile_fields = frozenset({"date_modified", "date_entered", "modified_user_id"})
     case_insensitive = True
     refused_auth = {"password": "wrong-password"}
     types = {"name": "string", "industry": "string", "date_entered": "datetime", "id": "string"}

@@ -1,0 +1,1 @@
+"""The conformance kit's tests by topic (query, records, files, bulk), written against Harness."""
