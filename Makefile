@@ -10,8 +10,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+# The connector template installs beside the gateway, as any third-party connector would: its
+# entry point makes `type: template` usable and `make test` runs the kit against it.
+TEMPLATE := examples/connector-template
+
+$(STAMP): $(BIN)/python pyproject.toml $(TEMPLATE)/pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]' -e $(TEMPLATE)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -20,11 +24,12 @@ demo: $(STAMP)
 	$(BIN)/gateway demo --port $${PORT:-8080}
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests
+	$(BIN)/python -m pytest -q -n 2 tests $(TEMPLATE)
 
 lint: $(STAMP)
-	$(BIN)/ruff check gateway connectors tests
+	$(BIN)/ruff check gateway connectors tests examples
 	$(BIN)/mypy
+	MYPYPATH=$(TEMPLATE) $(BIN)/mypy --strict $(TEMPLATE)/recordgate_template
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run_bench
