@@ -89,8 +89,14 @@ async def test_check_query_names_every_refused_filter_and_order_key() -> None:
     try:
         await check_query(q, consumer("src/Athletes"), "src", ENTITIES["Athletes"], describe)
     except Forbidden as err:
-        assert err.key == "related_not_allowed"
+        assert err.key == "related_not_allowed" and err.status == 403
         assert [d.path for d in err.details] == ["filter[0][1].field", "orderBy[0].field"]
+        said = ("This API key may not filter or sort on '{}': it reads a related record of an "
+                "entity this key may not use (only its id, or whether it is set)")
+        assert err.msg == said.format("Games.Name") and err.params == {"field": "Games.Name"}
+        assert [(d.msg, d.key, d.params) for d in err.details] == [
+            (said.format("Games.Name"), "related_not_allowed", {"field": "Games.Name"}),
+            (said.format("club_name"), "related_not_allowed", {"field": "club_name"})]
     else:
         raise AssertionError("a filter on Games.Name was let through")
     await check_query(q, consumer("src/*"), "src", ENTITIES["Athletes"], describe)
