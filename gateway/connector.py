@@ -56,6 +56,12 @@ class FieldInfo:
     # With ``related``: the value is a copy of the related record's data (a Sugar relate
     # field), not its id; it is hidden (null) from a consumer not allowed that entity.
     related_copy: bool = False
+    # The backend's own type of the field (Slingr ``choice``, Data Service ``uuid``), when it
+    # says more than ``type``: read back by the connector that described the entity, in
+    # ``pushable`` and its query translation; the gateway never looks at it.
+    kind: str | None = None
+    # The only values the backend accepts in the field (a choice's options), when it says.
+    options: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,18 +282,22 @@ class Connector(Protocol):
         """One entity's fields; ``NotFound`` for an unknown entity."""
         ...
 
-    def pushable(self, condition: Condition, field: FieldInfo | None) -> bool:
-        """Whether the backend evaluates this exact condition as the gateway would (operator,
-        field type and value checked); called only for operators in ``capabilities``."""
+    def pushable(self, entity: EntityInfo, condition: Condition) -> bool:
+        """Whether the backend evaluates this exact condition on ``entity`` (as ``describe``
+        gave it) as the gateway would (operator, field kind and value checked); called only
+        for operators in ``capabilities``."""
         ...
 
-    async def query(self, entity: str, pushed: PushedQuery, offset: int, limit: int) -> Page:
-        """Records ``offset`` .. ``offset+limit`` of the pushed query; ``limit`` is at most
-        ``capabilities.max_page``."""
+    async def query(
+        self, entity: EntityInfo, pushed: PushedQuery, offset: int, limit: int
+    ) -> Page:
+        """Records ``offset`` .. ``offset+limit`` of the pushed query on ``entity`` (as
+        ``describe`` gave it); ``limit`` is at most ``capabilities.max_page``."""
         ...
 
-    async def count(self, entity: str, filter: Filter) -> int:
-        """How many records match the pushed filter (only if ``capabilities.counts``)."""
+    async def count(self, entity: EntityInfo, filter: Filter) -> int:
+        """How many records of ``entity`` match the pushed filter (only if
+        ``capabilities.counts``)."""
         ...
 
     async def get(self, entity: str, record_id: str, fields: tuple[str, ...] | None) -> Record:

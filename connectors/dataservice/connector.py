@@ -28,9 +28,8 @@ from connectors.dataservice.client import DataServiceClient
 from connectors.dataservice.config import DataServiceSource
 from connectors.dataservice.errors import BatchRejected, classify
 from connectors.dataservice.files import DataServiceFiles
-from connectors.dataservice.metadata import Described, entity_from_config, entity_from_metadata
+from connectors.dataservice.metadata import entity_from_config, entity_from_metadata
 from connectors.dataservice.query import (
-    Kind,
     capabilities,
     pushable,
     sort_options,
@@ -41,7 +40,6 @@ from gateway.connector import (
     BatchOp,
     BatchOutcome,
     EntityInfo,
-    FieldInfo,
     FileDownload,
     FileInfo,
     Page,
@@ -105,10 +103,7 @@ class DataServiceConnector:
         self._locks = ctx.locks if ctx.locks is not None else RecordLocks(MemoryStore())
         self._batches = Batches(self._client, name, self._classify, from_wire, self._not_found,
                                 to_wire, self._locks, self._lock_key)
-        self._meta: TTLCache[str, Described] = TTLCache(maxsize=512, ttl=_METADATA_TTL)
-        # Field name → service kind over every entity described; a name two entities type
-        # differently gets the stricter rules, since ``pushable`` is not told the entity.
-        self._kinds: dict[str, Kind] = {}
+        self._meta: TTLCache[str, EntityInfo] = TTLCache(maxsize=512, ttl=_METADATA_TTL)
         ctx.redactor.add(config.auth.clientSecret.get_secret_value())
 
     # -- discovery ---------------------------------------------------------------------------
@@ -121,19 +116,13 @@ class DataServiceConnector:
         if self.config.entities is not None and entity not in self.config.entities:
             raise self._unknown_entity(entity)
 
-    def _remember(self, entity: str, described: Described) -> EntityInfo:
-        self._meta[entity] = described
-        for field, kind in described[1].items():
-            known = self._kinds.get(field)
-            self._kinds[field] = kind if known in (None, kind) else "opaque"
-        return described[0]
-
-    async def _schema(self, meta: dict[str, Any]) -> Described:
+    async def _schema(self, meta: dict[str, Any]) -> EntityInfo:
         if not isinstance(meta.get("fields"), list) and isinstance(meta.get("id"), str):
             meta = await self._client.entity(meta["id"])
         return entity_from_metadata(meta)
 
-    async def _described(self, entity: str) -> Described:
+    async def describe(self, entity: str) -> EntityInfo:
+        """Fields from ``GET /Entity`` (5 min cache), overridden by the config's."""
         self._check_entity(entity)
         cached = self._meta.get(entity)
         if cached is not None:
@@ -141,57 +130,54 @@ class DataServiceConnector:
         configured = self.config.entities.get(entity) if self.config.entities else None
         listed = next((e for e in await self._client.entities() if e["name"] == entity), None)
         if listed is not None:
-            described = await self._schema(listed)
+            info = await self._schema(listed)
             if configured is not None:
-                described = entity_from_config(entity, configured, described)
+                info = entity_from_config(entity, configured, info)
         elif configured is not None:
-            described = entity_from_config(entity, configured)
+            info = entity_from_config(entity, configured)
         else:
             raise self._unknown_entity(entity)
-        self._remember(entity, described)
-        return described
-
-    async def describe(self, entity: str) -> EntityInfo:
-        """Fields from ``GET /Entity`` (5 min cache), overridden by the config's."""
-        return (await self._described(entity))[0]
+        self._meta[entity] = info
+        return info
 
     async def entities(self) -> list[EntityInfo]:
         if self.config.entities is not None:
             return [await self.describe(name) for name in self.config.entities]
         found = []
         for meta in sorted(await self._client.entities(), key=lambda e: str(e["name"])):
-            found.append(self._remember(str(meta["name"]), await self._schema(meta)))
+            info = self._meta[str(meta["name"])] = await self._schema(meta)
+            found.append(info)
         return found
 
-    def pushable(self, condition: Condition, field: FieldInfo | None) -> bool:
-        return pushable(condition, field, self._kinds)
+    def pushable(self, entity: EntityInfo, condition: Condition) -> bool:
+        return pushable(condition, entity.field(condition.field))
 
     # -- reads -------------------------------------------------------------------------------
 
-    async def _body(self, entity: str, filter: Filter) -> dict[str, Any]:
-        info, kinds = await self._described(entity)
-        group = to_filter_group(filter, info.fields, kinds)
+    @staticmethod
+    def _body(entity: EntityInfo, filter: Filter) -> dict[str, Any]:
+        group = to_filter_group(filter, entity.fields)
         return {"filterGroup": group} if group is not None else {}
 
-    async def query(self, entity: str, pushed: PushedQuery, offset: int, limit: int) -> Page:
+    async def query(self, entity: EntityInfo, pushed: PushedQuery, offset: int, limit: int
+                    ) -> Page:
         if limit <= 0:
             return Page([], more=None)
-        body = await self._body(entity, pushed.filter)
+        body = self._body(entity, pushed.filter)
         body |= {"start": offset, "limit": min(limit, self.capabilities.max_page)}
         if pushed.order_by:
             body["sortOptions"] = sort_options(pushed.order_by)
         if pushed.fields is not None:
             body["selectedFields"] = list(dict.fromkeys(wire_name(f)
                                                         for f in ("id", *pushed.fields)))
-        records, total = await self._client.query(entity, body)
+        records, total = await self._client.query(entity.name, body)
         more = None if total is None else offset + len(records) < total
         return Page([from_wire(r, pushed.fields) for r in records], more=more, total=total)
 
-    async def count(self, entity: str, filter: Filter) -> int:
+    async def count(self, entity: EntityInfo, filter: Filter) -> int:
         """One query call asking for one Id: its ``totalRecordCount`` is the count."""
-        body = await self._body(entity, filter) | {"start": 0, "limit": 1,
-                                                   "selectedFields": ["Id"]}
-        _, total = await self._client.query(entity, body, op="count")
+        body = self._body(entity, filter) | {"start": 0, "limit": 1, "selectedFields": ["Id"]}
+        _, total = await self._client.query(entity.name, body, op="count")
         if total is None:
             raise self._client.bad("count")
         return total

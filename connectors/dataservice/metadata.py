@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, cast, get_args
 
 from connectors.dataservice.query import Kind
 from gateway.config.base import EntityConfig
 from gateway.connector import EntityInfo, FieldInfo, FieldType
 
-__all__ = ["Described", "entity_from_config", "entity_from_metadata", "field_info"]
+__all__ = ["entity_from_config", "entity_from_metadata", "field_info"]
 
 # sqlType.name → gateway type (UP-TS SqlFieldType, UP-PY ENTITY_SCHEMA_FIELD_TYPE_MAP)
 _SQL: dict[str, FieldType] = {
@@ -24,8 +25,6 @@ _CONFIG_KINDS: dict[str, tuple[FieldType, Kind | None]] = {
     "uuid": ("string", "uuid"),
     "choice": ("integer", "choice"),
 }
-
-Described = tuple[EntityInfo, dict[str, Kind]]
 
 
 def _sql_name(definition: Mapping[str, Any]) -> str:
@@ -44,8 +43,14 @@ def _target(definition: Mapping[str, Any]) -> str:
     return name if isinstance(name, str) and name else "*"
 
 
-def field_info(definition: Mapping[str, Any]) -> tuple[FieldInfo, Kind | None]:
-    """One field of the schema answer; the key field ``Id`` becomes ``id``."""
+def field_info(definition: Mapping[str, Any]) -> FieldInfo:
+    """One field of the schema answer, its service kind in ``kind``; the key field ``Id``
+    becomes ``id``."""
+    info, kind = _field(definition)
+    return replace(info, kind=kind)
+
+
+def _field(definition: Mapping[str, Any]) -> tuple[FieldInfo, Kind | None]:
     name = str(definition.get("name"))
     sql = _sql_name(definition)
     display = str(definition.get("fieldDisplayType") or "Basic")
@@ -69,29 +74,25 @@ def field_info(definition: Mapping[str, Any]) -> tuple[FieldInfo, Kind | None]:
     return FieldInfo(name, ftype), "uuid" if sql == "UNIQUEIDENTIFIER" else None
 
 
-def entity_from_metadata(meta: Mapping[str, Any]) -> Described:
+def entity_from_metadata(meta: Mapping[str, Any]) -> EntityInfo:
     """From one entity of ``GET /Entity`` or ``GET /Entity/<id>`` (with ``fields``)."""
     name = str(meta.get("name"))
     fields: dict[str, FieldInfo] = {}
-    kinds: dict[str, Kind] = {}
     raw = meta.get("fields")
     for definition in raw if isinstance(raw, list) else []:
         if isinstance(definition, Mapping) and isinstance(definition.get("name"), str):
-            info, kind = field_info(definition)
+            info = field_info(definition)
             fields[info.name] = info
-            if kind is not None:
-                kinds[info.name] = kind
-    fields.setdefault("id", FieldInfo("id"))
+    fields.setdefault("id", FieldInfo("id", kind="uuid"))
     label = meta.get("displayName")
-    return EntityInfo(name=name, fields=fields, label=str(label) if label else name), kinds
+    return EntityInfo(name=name, fields=fields, label=str(label) if label else name)
 
 
 def entity_from_config(
-    entity: str, config: EntityConfig, base: Described | None = None
-) -> Described:
+    entity: str, config: EntityConfig, base: EntityInfo | None = None
+) -> EntityInfo:
     """Config fields override (or, without metadata, make up) the entity's fields."""
-    fields = dict(base[0].fields) if base else {}
-    kinds = dict(base[1]) if base else {}
+    fields = dict(base.fields) if base else {}
     for name, fc in config.fields.items():
         gw = "id" if name == "Id" else name
         ftype, kind = _CONFIG_KINDS.get(fc.type, (fc.type, None))
@@ -99,11 +100,7 @@ def entity_from_config(
         known = fields.get(gw)  # a relationship stays one: the config types, it cannot retarget
         fields[gw] = FieldInfo(gw, cast(FieldType, ftype),
                                filterable=fc.filterable, sortable=fc.sortable,
-                               related=known.related if known else None)
-        if kind is not None:
-            kinds[gw] = kind
-        else:
-            kinds.pop(gw, None)
-    fields.setdefault("id", FieldInfo("id"))
-    label = base[0].label if base else entity
-    return EntityInfo(name=entity, fields=fields, label=label), kinds
+                               related=known.related if known else None, kind=kind)
+    fields.setdefault("id", FieldInfo("id", kind="uuid"))
+    label = base.label if base else entity
+    return EntityInfo(name=entity, fields=fields, label=label)

@@ -223,20 +223,19 @@ def _like_ok(value: Scalar) -> bool:
     return isinstance(value, str) and value != "" and not any(ch in value for ch in "%_[]")
 
 
-def _kind(field: FieldInfo, kinds: Mapping[str, Kind]) -> str:
+def _kind(field: FieldInfo) -> str:
+    """The service kind the field was described with (``FieldInfo.kind``), else its type."""
     if field.name == "id":
         return "uuid"
-    return kinds.get(field.name, field.type)
+    return field.kind or field.type
 
 
-def pushable(
-    condition: Condition, field: FieldInfo | None, kinds: Mapping[str, Kind] | None = None
-) -> bool:
+def pushable(condition: Condition, field: FieldInfo | None) -> bool:
     """Whether the service answers this condition exactly as the gateway would."""
     if field is None or not field.filterable or field.multivalued:
         return False
     op, value = condition.operator, condition.value
-    kind = _kind(field, kinds or {})
+    kind = _kind(field)
     if op in _NULLS:
         return True
     if op not in _BY_TYPE.get(kind, frozenset()):
@@ -335,9 +334,7 @@ def _add(cond: Condition, kind: str, into: list[dict[str, Any]],
             into.append(_q(name, _COMPARE[op], wire))
 
 
-def to_filter_group(
-    filter: Filter, fields: Mapping[str, FieldInfo], kinds: Mapping[str, Kind] | None = None
-) -> dict[str, Any] | None:
+def to_filter_group(filter: Filter, fields: Mapping[str, FieldInfo]) -> dict[str, Any] | None:
     """The ``filterGroup`` for a pushed filter (an OR of AND groups); None matches every record."""
     ands: list[dict[str, Any]] = []
     for group in filter:
@@ -347,11 +344,11 @@ def to_filter_group(
         nested: list[dict[str, Any]] = []
         for cond in group.conditions:
             field = fields.get(cond.field)
-            if field is None or not pushable(cond, field, kinds):
+            if field is None or not pushable(cond, field):
                 raise Unsupported(
                     f"condition {cond.field} {cond.operator} cannot be sent to the Data Service"
                 )
-            _add(cond, _kind(field, kinds or {}), into, nested)
+            _add(cond, _kind(field), into, nested)
         ands.append(_group(AND, into, nested))
     if not ands:
         return None

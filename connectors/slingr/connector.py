@@ -22,7 +22,6 @@ from gateway.connector import (
     BatchOp,
     BatchOutcome,
     EntityInfo,
-    FieldInfo,
     FileDownload,
     FileInfo,
     Page,
@@ -97,20 +96,21 @@ class SlingrConnector:
         )
 
     async def describe(self, entity: str) -> EntityInfo:
-        """Configured fields, else fields inferred from a sample (cached 5 min)."""
+        """Configured fields, else fields inferred from a sample (either cached 5 min)."""
+        cached = self._meta.get(entity)
+        if cached is not None:
+            return cached
         if self.config.entities is not None:
             configured = self.config.entities.get(entity)
             if configured is None:
                 raise self._unknown_entity(entity)
-            return entity_from_config(entity, configured)
-        cached = self._meta.get(entity)
-        if cached is not None:
-            return cached
-        try:
-            sample = await self._client.query(entity, {"_size": str(SAMPLE_SIZE)})
-        except NotFound as exc:
-            raise self._unknown_entity(entity, exc.source) from None
-        info = entity_from_sample(entity, sample.items)
+            info = entity_from_config(entity, configured)
+        else:
+            try:
+                sample = await self._client.query(entity, {"_size": str(SAMPLE_SIZE)})
+            except NotFound as exc:
+                raise self._unknown_entity(entity, exc.source) from None
+            info = entity_from_sample(entity, sample.items)
         self._meta[entity] = info
         return info
 
@@ -122,30 +122,27 @@ class SlingrConnector:
             )
         return [await self.describe(name) for name in self.config.entities]
 
-    def pushable(self, condition: Condition, field: FieldInfo | None) -> bool:
-        return pushable(condition, field)
+    def pushable(self, entity: EntityInfo, condition: Condition) -> bool:
+        return pushable(condition, entity.field(condition.field))
 
     # -- reads -------------------------------------------------------------------------------
 
-    async def _params(self, entity: str, filter: Filter) -> dict[str, str]:
-        info = await self.describe(entity)
-        return to_params(filter, info.fields)
-
-    async def query(self, entity: str, pushed: PushedQuery, offset: int, limit: int) -> Page:
+    async def query(self, entity: EntityInfo, pushed: PushedQuery, offset: int, limit: int
+                    ) -> Page:
         if limit <= 0:
             return Page([], more=None)
-        params = await self._params(entity, pushed.filter)
+        params = to_params(pushed.filter, entity.fields)
         params |= sort_params(pushed.order_by)
         params |= {"_offset": str(offset), "_size": str(min(limit, self.capabilities.max_page))}
         if pushed.fields is not None:
             params["_fields"] = ",".join(dict.fromkeys(["id", *pushed.fields]))
-        answer = await self._client.query(entity, params)
+        answer = await self._client.query(entity.name, params)
         records = [present(r, pushed.fields) for r in answer.items]
         return Page(records, more=offset + len(records) < answer.total, total=answer.total)
 
-    async def count(self, entity: str, filter: Filter) -> int:
-        params = await self._params(entity, filter)
-        return (await self._client.query(entity, {**params, "_size": "1", "_fields": "id"})).total
+    async def count(self, entity: EntityInfo, filter: Filter) -> int:
+        params = to_params(filter, entity.fields) | {"_size": "1", "_fields": "id"}
+        return (await self._client.query(entity.name, params)).total
 
     async def walk(
         self, entity: str, filter: Filter = (), fields: tuple[str, ...] | None = None,
@@ -154,7 +151,7 @@ class SlingrConnector:
         """Every record matching ``filter``, newest first, page by page through id offsets:
         records changed meanwhile are neither skipped nor repeated; a cursor that does not
         advance is a BackendFailure. For full reads (export, bulk) rather than ``pageNo``."""
-        params = await self._params(entity, filter)
+        params = to_params(filter, (await self.describe(entity)).fields)
         if fields is not None:
             params["_fields"] = ",".join(dict.fromkeys(["id", *fields]))
         step = min(size or self.capabilities.max_page, self.capabilities.max_page)

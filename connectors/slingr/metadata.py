@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from connectors.slingr.config import SlingrEntityConfig
-from connectors.slingr.query import SlingrField
 from connectors.slingr.types import UNKNOWN, kind_of
-from gateway.connector import EntityInfo
+from gateway.connector import EntityInfo, FieldInfo
 
 __all__ = ["SYSTEM_FIELDS", "entity_from_config", "entity_from_sample", "make_field"]
 
@@ -26,14 +25,14 @@ _REF_KEYS = frozenset({"id", "label", "name"})
 
 def make_field(name: str, slingr_type: str, *, multiple: bool = False,
                filterable: bool = True, sortable: bool = True,
-               options: Iterable[str] | None = None) -> SlingrField:
+               options: Iterable[str] | None = None) -> FieldInfo:
     kind = kind_of(slingr_type)
     # Slingr cannot sort on multi-valued fields or inside multi-valued groups, nor on object
     # values; a path inside a single nested group (contactInformation.email) it sorts [SD-QL].
     can_sort = sortable and not multiple and kind.scalar
-    return SlingrField(
+    return FieldInfo(
         name=name, type=kind.gateway, filterable=filterable, sortable=can_sort,
-        multivalued=multiple, slingr_type=slingr_type,
+        multivalued=multiple, kind=slingr_type,
         # Slingr embeds {id, label} of the related record and its runtime API does not say
         # which entity that is: "*", shown whole only to consumers allowed every entity.
         related="*" if slingr_type == "relationship" and "." not in name else None,
@@ -69,7 +68,7 @@ def _scalar_type(values: list[Any]) -> str:
     return UNKNOWN
 
 
-def _infer(prefix: str, values: list[Any], multiple: bool, out: dict[str, SlingrField]) -> None:
+def _infer(prefix: str, values: list[Any], multiple: bool, out: dict[str, FieldInfo]) -> None:
     present = [v for v in values if v is not None]
     if not present:
         out[prefix] = make_field(prefix, UNKNOWN, multiple=multiple)
@@ -98,7 +97,7 @@ def entity_from_sample(name: str, records: Iterable[Mapping[str, Any]]) -> Entit
     for record in records:
         for key, value in record.items():
             columns.setdefault(key, []).append(value)
-    fields: dict[str, SlingrField] = {}
+    fields: dict[str, FieldInfo] = {}
     for key in sorted(columns.keys() - SYSTEM_FIELDS.keys()):
         _infer(key, columns[key], False, fields)
     return EntityInfo(name=name, fields={**SYSTEM_FIELDS, **fields}, label=name)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -30,7 +29,6 @@ from gateway.query.model import OPERATORS, Condition, Filter, OrderKey, Scalar
 __all__ = [
     "DELETE_CHUNK",
     "NOTES",
-    "SlingrField",
     "capabilities",
     "pushable",
     "sort_params",
@@ -84,19 +82,6 @@ NOTES: dict[str, str] = {
 ID_SHAPE = IdShape(r"[0-9a-fA-F]{24}", "24 hexadecimal digits")
 
 
-@dataclass(frozen=True, slots=True)
-class SlingrField(FieldInfo):
-    """A field as Slingr types it (``text``, ``choice``, ``date_time``, …)."""
-
-    slingr_type: str = "text"
-    # A choice field's option names, when configured: Slingr refuses any other value (400).
-    options: frozenset[str] | None = None
-
-    @property
-    def kind(self) -> Kind:
-        return kind_of(self.slingr_type)
-
-
 # Slingr (MongoDB) compares and sorts text case-sensitively by code point, trailing spaces
 # counted, missing values first ascending; the gateway finishes this source's residuals the
 # same way, so pushed and finished parts agree. Slingr sorts by one key: the gateway breaks ties.
@@ -129,9 +114,8 @@ def capabilities(max_page: int, *, files: bool = True) -> Capabilities:
 
 
 def _kind(field: FieldInfo) -> Kind:
-    if isinstance(field, SlingrField):
-        return field.kind
-    return kind_of(field.type)
+    """The Slingr type the field was described with (``FieldInfo.kind``), else its type."""
+    return kind_of(field.kind or field.type)
 
 
 def _wire(value: Scalar, kind: Kind) -> str | None:
@@ -188,14 +172,14 @@ def _names_ok(field: FieldInfo, value: Scalar | tuple[Scalar, ...]) -> bool:
     (anything else is a 400, where the gateway's answer is "equal to nothing"), so its values
     go only when the options are configured and hold them all; a field whose type was only
     inferred may be a choice, so none of its values go."""
-    slingr_type = field.slingr_type if isinstance(field, SlingrField) else field.type
+    slingr_type = field.kind or field.type
     if slingr_type == UNKNOWN:
         return False
     if slingr_type != "choice":
         return True
-    options = field.options if isinstance(field, SlingrField) else None
     values = value if isinstance(value, tuple) else (value,)
-    return options is not None and all(isinstance(v, str) and v in options for v in values)
+    return field.options is not None and all(
+        isinstance(v, str) and v in field.options for v in values)
 
 
 def pushable(condition: Condition, field: FieldInfo | None) -> bool:

@@ -25,7 +25,6 @@ from gateway.connector import (
     BatchOp,
     BatchOutcome,
     EntityInfo,
-    FieldInfo,
     FileDownload,
     FileInfo,
     Page,
@@ -155,17 +154,17 @@ class SugarConnector:
                 found.append(info)
         return found
 
-    def pushable(self, condition: Condition, field: FieldInfo | None) -> bool:
-        return pushable(condition, field)
+    def pushable(self, entity: EntityInfo, condition: Condition) -> bool:
+        return pushable(condition, entity.field(condition.field))
 
     # -- reads -------------------------------------------------------------------------------
 
-    async def query(self, entity: str, pushed: PushedQuery, offset: int, limit: int) -> Page:
+    async def query(self, entity: EntityInfo, pushed: PushedQuery, offset: int, limit: int
+                    ) -> Page:
         if limit <= 0:
             return Page([], more=None)  # Sugar reads max_num 0 as 20 and negative as "all"
-        info = await self.describe(entity)
         body: dict[str, Any] = {"max_num": min(limit, self.capabilities.max_page), "offset": offset}
-        flt = to_filter(pushed.filter, info.fields)
+        flt = to_filter(pushed.filter, entity.fields)
         if flt:
             body["filter"] = flt
         ob = order_by(pushed.order_by)
@@ -173,7 +172,7 @@ class SugarConnector:
             body["order_by"] = ob
         if pushed.fields is not None:
             body["fields"] = list(dict.fromkeys(["id", *pushed.fields]))
-        records, nxt = await self._client.filter(entity, body)
+        records, nxt = await self._client.filter(entity.name, body)
         if nxt != -1 and nxt <= offset:
             raise BackendFailure(
                 f"{self.name}: SugarCRM paging offset {nxt} does not advance past {offset}",
@@ -181,9 +180,8 @@ class SugarConnector:
             )
         return Page([present(r, pushed.fields) for r in records], more=nxt != -1)
 
-    async def count(self, entity: str, filter: Filter) -> int:
-        info = await self.describe(entity)
-        return await self._client.count(entity, to_filter(filter, info.fields))
+    async def count(self, entity: EntityInfo, filter: Filter) -> int:
+        return await self._client.count(entity.name, to_filter(filter, entity.fields))
 
     def _not_found(self, entity: str, record_id: str, exc: NotFound) -> NotFound:
         if exc.source is not None and exc.source.error == "no_method":

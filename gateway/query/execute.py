@@ -147,7 +147,7 @@ class _Walker:
         async with self.budget.limit:
             self.budget.calls += 1
             n = await self.connector.count(
-                self.entity.name, self.pushed.filter if filter is None else filter
+                self.entity, self.pushed.filter if filter is None else filter
             )
         if filter is None:
             self._ended_at(n)
@@ -171,7 +171,7 @@ class _Walker:
             await self.budget.charge()
             async with self.budget.limit:
                 self.budget.calls += 1
-                page = await self.connector.query(self.entity.name, self.pushed, offset, limit)
+                page = await self.connector.query(self.entity, self.pushed, offset, limit)
             self.budget.read(len(page.records))
             if page.total is not None:
                 self.total = page.total if self.total is None else self.total

@@ -1,7 +1,7 @@
 """Split a Query by a backend's Capabilities: what is pushed down, what the gateway finishes.
 
 Filter: a condition is pushable iff its operator is in ``caps.operators`` and the connector's
-``pushable(condition, field)`` says yes. When every condition is pushable and the backend can do
+``pushable(entity, condition)`` says yes. When every condition is pushable and the backend can do
 OR across groups (or there is at most one group), the filter is pushed whole and nothing is
 residual. Otherwise the backend gets a superset (the OR of each group's pushable conditions, when
 every group has one and the OR is expressible; else no filter at all) and the gateway re-checks the
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any, Literal, TypeAlias
 
-from gateway.connector import Capabilities, EntityInfo, FieldInfo, PushedQuery
+from gateway.connector import Capabilities, EntityInfo, PushedQuery
 from gateway.query.model import Condition, Filter, Group, OrderKey, Query
 
 __all__ = [
@@ -39,7 +39,7 @@ __all__ = [
     "stable_order",
 ]
 
-Pushable = Callable[[Condition, FieldInfo | None], bool]
+Pushable = Callable[[EntityInfo, Condition], bool]
 Strategy: TypeAlias = Literal["window", "ties", "scan"]
 ONE_KEY = "backend sorts by one key only"
 # What the ties strategy needs on k1 before it is worth trying (null boundaries also need
@@ -123,7 +123,7 @@ def _split_filter(
     for i, group in enumerate(query.filter):
         part: list[Condition] = []
         for j, cond in enumerate(group.conditions):
-            if cond.operator in caps.operators and pushable(cond, entity.field(cond.field)):
+            if cond.operator in caps.operators and pushable(entity, cond):
                 part.append(cond)
             else:
                 missing.append(f"filter[{i}][{j}]")

@@ -214,7 +214,7 @@ class _Ties:
     def _condition(self, cond: Condition) -> Condition:
         """``cond`` when the backend can evaluate it, else Fallback."""
         if cond.operator not in self.caps.operators or not self.walker.connector.pushable(
-            cond, self.info
+            self.walker.entity, cond
         ):
             shown = cond.operator if cond.value is None else f"{cond.operator} {cond.value!r}"
             self._fallback(f"the backend cannot filter on {cond.field} {shown}")

@@ -61,7 +61,7 @@ async def walk(conn: Any, entity: str, pushed: PushedQuery | None = None,
     offset = 0
     limit = limit or conn.capabilities.max_page
     for _ in range(1000):
-        page = await conn.query(entity, pushed, offset, limit)
+        page = await conn.query(await conn.describe(entity), pushed, offset, limit)
         out.extend(page.records)
         offset += len(page.records)
         if not page.more:

@@ -113,8 +113,9 @@ class TemplateConnector:
         raise NotFound(f"Entity {entity} was not found in {self.name}", key="unknown_entity",
                        params={"source": self.name, "entity": entity})
 
-    def pushable(self, condition: Condition, field: FieldInfo | None) -> bool:
+    def pushable(self, entity: EntityInfo, condition: Condition) -> bool:
         # Only text equality: the backend compares the JSON values as they are stored.
+        field = entity.field(condition.field)
         return (condition.operator == "==" and field is not None and field.type == "string"
                 and field.name != "id" and isinstance(condition.value, str))
 
@@ -125,9 +126,10 @@ class TemplateConnector:
             raise AssertionError("an OR of groups was pushed to a backend without OR")
         return {f"eq.{c.field}": str(c.value) for group in filter for c in group.conditions}
 
-    async def query(self, entity: str, pushed: PushedQuery, offset: int, limit: int) -> Page:
+    async def query(self, entity: EntityInfo, pushed: PushedQuery, offset: int,
+                    limit: int) -> Page:
         params = {**self._params(pushed.filter), "offset": str(offset), "limit": str(limit)}
-        answer = await self._json("query", "GET", entity, safe=True, params=params)
+        answer = await self._json("query", "GET", entity.name, safe=True, params=params)
         items = answer.get("items") if isinstance(answer, dict) else None
         total = answer.get("total") if isinstance(answer, dict) else None
         if not isinstance(items, list) or type(total) is not int:
@@ -135,7 +137,7 @@ class TemplateConnector:
         return Page([_present(r, pushed.fields) for r in items],
                     more=offset + len(items) < total, total=total)
 
-    async def count(self, entity: str, filter: Filter) -> int:
+    async def count(self, entity: EntityInfo, filter: Filter) -> int:
         return (await self.query(entity, PushedQuery(filter), 0, 1)).total or 0
 
     async def get(self, entity: str, record_id: str, fields: tuple[str, ...] | None) -> Record:

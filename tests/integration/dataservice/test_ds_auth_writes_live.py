@@ -10,9 +10,9 @@ from gateway.errors import BackendAuthFailed, BackendFailure, Conflict, InvalidR
 
 
 async def test_token_is_form_encoded_client_credentials_and_renewed_on_expiry(ds, emu):
-    await ds.query("Olympics", PushedQuery(), 0, 1)
+    await ds.query(await ds.describe("Olympics"), PushedQuery(), 0, 1)
     emu.expire_tokens()
-    page = await ds.query("Olympics", PushedQuery(), 0, 3)
+    page = await ds.query(await ds.describe("Olympics"), PushedQuery(), 0, 3)
     assert len(page.records) == 3
     assert emu.calls("POST", TOKEN_PATH) == 2
     bodies = [str(c.body) for c in emu.log if c.path == TOKEN_PATH]
@@ -20,10 +20,11 @@ async def test_token_is_form_encoded_client_credentials_and_renewed_on_expiry(ds
 
 
 async def test_twenty_calls_on_an_expired_token_cost_one_token_call(ds, emu):
-    await ds.query("Olympics", PushedQuery(), 0, 1)
+    await ds.query(await ds.describe("Olympics"), PushedQuery(), 0, 1)
     before = emu.calls("POST", TOKEN_PATH)
     emu.expire_tokens()
-    pages = await asyncio.gather(*(ds.query("Olympics", PushedQuery(), i, 3) for i in range(20)))
+    info = await ds.describe("Olympics")  # cached: no call
+    pages = await asyncio.gather(*(ds.query(info, PushedQuery(), i, 3) for i in range(20)))
     assert all(len(p.records) == 3 for p in pages)
     assert emu.calls("POST", TOKEN_PATH) - before == 1
 
@@ -31,7 +32,7 @@ async def test_twenty_calls_on_an_expired_token_cost_one_token_call(ds, emu):
 async def test_refused_client_credentials_are_backend_auth_failed(make):
     conn = make(secret="wrong-secret")
     with pytest.raises(BackendAuthFailed) as info:
-        await conn.query("Olympics", PushedQuery(), 0, 1)
+        await conn.query(await conn.describe("Olympics"), PushedQuery(), 0, 1)
     err = info.value
     assert (err.status, err.error) == (502, "backend_auth_failed")
     assert "wrong-secret" not in err.msg and err.source.name == "robots"

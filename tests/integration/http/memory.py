@@ -92,16 +92,17 @@ class MemoryConnector:
         self._entity(entity)
         return EntityInfo(entity, ACCOUNT_FIELDS, label=entity.title())
 
-    def pushable(self, condition: Condition, field: FieldInfo | None) -> bool:
+    def pushable(self, entity: EntityInfo, condition: Condition) -> bool:
         return False
 
-    async def query(self, entity: str, pushed: PushedQuery, offset: int, limit: int) -> Page:
-        rows = sorted(self._entity(entity).values(), key=lambda r: str(r["id"]))
+    async def query(self, entity: EntityInfo, pushed: PushedQuery, offset: int, limit: int
+                    ) -> Page:
+        rows = sorted(self._entity(entity.name).values(), key=lambda r: str(r["id"]))
         chunk = [dict(r) for r in rows[offset:offset + limit]]
         return Page(chunk, more=offset + limit < len(rows))
 
-    async def count(self, entity: str, filter: Filter) -> int:
-        return len(self._entity(entity))
+    async def count(self, entity: EntityInfo, filter: Filter) -> int:
+        return len(self._entity(entity.name))
 
     def _record(self, entity: str, record_id: str) -> Record:
         rec = self._entity(entity).get(record_id)

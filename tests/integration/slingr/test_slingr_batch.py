@@ -23,7 +23,7 @@ def _same_error(got: Exception | None, alone: Exception) -> None:
 
 async def test_deletes_go_in_one_call_and_a_missing_id_fails_as_alone(app, emu):
     ids = [r["id"] for r in emu.store.all(E)[:3]]
-    await app.count(E, ())  # logged in
+    await app.count(await app.describe(E), ())  # logged in
     emu.reset_log()
     out = await app.write_batch(E, [BatchOp("delete", record_id=ids[0]),
                                     BatchOp("delete", record_id=MISSING),
@@ -40,7 +40,7 @@ async def test_deletes_go_in_one_call_and_a_missing_id_fails_as_alone(app, emu):
 
 async def test_one_delete_in_a_batch_is_the_single_call(app, emu):
     rid = emu.store.all(E)[0]["id"]
-    await app.count(E, ())
+    await app.count(await app.describe(E), ())
     emu.reset_log()
     out = await app.write_batch(E, [BatchOp("delete", record_id=rid)])
     assert out[0].record == {"id": rid} and out[0].error is None
@@ -51,7 +51,7 @@ async def test_one_delete_in_a_batch_is_the_single_call(app, emu):
 
 async def test_the_same_id_twice_takes_a_second_call_so_each_delete_is_told_apart(app, emu):
     a, b = (r["id"] for r in emu.store.all(E)[:2])
-    await app.count(E, ())
+    await app.count(await app.describe(E), ())
     emu.reset_log()
     out = await app.write_batch(E, [BatchOp("delete", record_id=a),
                                     BatchOp("delete", record_id=b),
@@ -63,7 +63,7 @@ async def test_the_same_id_twice_takes_a_second_call_so_each_delete_is_told_apar
 
 async def test_a_lost_answer_raises_and_is_never_resent(app, emu):
     ids = [r["id"] for r in emu.store.all(E)[:2]]
-    await app.count(E, ())
+    await app.count(await app.describe(E), ())
     emu.reset_log()
     path = f"{DATA}/{','.join(ids)}"
     emu.faults.drop(times=1, after_processing=True, method="DELETE", path=path)

@@ -20,10 +20,11 @@ LOGIN = "/auth/login"
 
 
 async def test_twenty_calls_after_expiry_cost_exactly_one_login(app, emu):
-    await app.count(E, ())
+    await app.count(await app.describe(E), ())
     emu.expire_tokens()
     before = emu.calls("POST", LOGIN)
-    pages = await asyncio.gather(*(app.query(E, PushedQuery(), n, 3) for n in range(20)))
+    info = await app.describe(E)  # cached: no call
+    pages = await asyncio.gather(*(app.query(info, PushedQuery(), n, 3) for n in range(20)))
     assert all(len(p.records) == 3 for p in pages)
     assert emu.calls("POST", LOGIN) - before == 1
 
@@ -39,15 +40,15 @@ async def test_login_sends_the_impersonated_user(make, emu):
 async def test_refused_credentials_are_backend_auth_failed(make):
     conn = make(password="wrong")
     with pytest.raises(BackendAuthFailed) as info:
-        await conn.count(E, ())
+        await conn.count(await conn.describe(E), ())
     assert info.value.source.status == 401 and "wrong" not in str(info.value)
 
 
 async def test_maintenance_is_backend_unavailable_with_a_wait(app, emu):
-    await app.count(E, ())
+    await app.count(await app.describe(E), ())
     emu.faults.maintenance(True)
     with pytest.raises(BackendUnavailable) as info:
-        await app.count(E, ())
+        await app.count(await app.describe(E), ())
     assert info.value.source.error == "applicationUnavailable" and info.value.retry_after
 
 
@@ -78,7 +79,7 @@ async def test_unknown_record_and_entity_are_not_found(app, make):
 
 
 async def test_a_write_whose_answer_is_lost_is_not_repeated(app, emu):
-    await app.count(E, ())
+    await app.count(await app.describe(E), ())
     before = len(emu.store.all(E))
     emu.faults.drop(times=1, after_processing=True, method="POST",
                     path=f"{emu.base}/data/{E}")

@@ -98,7 +98,7 @@ async def test_an_unknown_module_fails_each_create_as_alone(make, emu):
 
 
 async def test_a_lost_bulk_answer_raises_and_is_never_resent(crm, emu):
-    await crm.count(M, ())  # logged in
+    await crm.count(await crm.describe(M), ())  # logged in
     before = len(emu.store.all(M))
     emu.reset_log()
     emu.faults.drop(times=1, after_processing=True, method="POST", path=BULK)

@@ -19,14 +19,15 @@ FILTER = "/rest/v10/Accounts/filter"
 
 
 async def _warm(conn):
-    await conn.query("Accounts", ORDER, 0, 1)  # log in and fetch metadata before the fault
+    # log in and fetch metadata before the fault
+    await conn.query(await conn.describe("Accounts"), ORDER, 0, 1)
 
 
 async def test_5xx_on_a_read_is_retried(crm, emu):
     await _warm(crm)
     before = emu.calls("POST", FILTER)
     emu.faults.fail(500, times=2, path=FILTER)
-    page = await crm.query("Accounts", ORDER, 0, 5)
+    page = await crm.query(await crm.describe("Accounts"), ORDER, 0, 5)
     assert len(page.records) == 5
     assert emu.calls("POST", FILTER) - before == 3
 
@@ -36,7 +37,7 @@ async def test_5xx_after_retries_is_backend_error(crm, emu):
     before = emu.calls("POST", FILTER)
     emu.faults.fail(500, times=10, path=FILTER)
     with pytest.raises(BackendFailure) as info:
-        await crm.query("Accounts", ORDER, 0, 5)
+        await crm.query(await crm.describe("Accounts"), ORDER, 0, 5)
     assert (info.value.status, info.value.error) == (502, "backend_error")
     assert info.value.source.status == 500
     assert emu.calls("POST", FILTER) - before == 3  # 1 + retries (2)
@@ -47,7 +48,7 @@ async def test_501_is_not_retried(crm, emu):
     before = emu.calls("POST", FILTER)
     emu.faults.fail(501, times=5, path=FILTER)
     with pytest.raises(BackendFailure):
-        await crm.query("Accounts", ORDER, 0, 5)
+        await crm.query(await crm.describe("Accounts"), ORDER, 0, 5)
     assert emu.calls("POST", FILTER) - before == 1
 
 
@@ -55,7 +56,7 @@ async def test_429_retry_after_is_waited_for(crm, emu):
     await _warm(crm)
     emu.faults.rate_limit(times=1, retry_after=1, path=FILTER)
     started = time.monotonic()
-    page = await crm.query("Accounts", ORDER, 0, 5)
+    page = await crm.query(await crm.describe("Accounts"), ORDER, 0, 5)
     assert len(page.records) == 5
     assert time.monotonic() - started >= 0.95
 
@@ -65,7 +66,7 @@ async def test_429_beyond_retries_is_rate_limited_with_retry_after(make, emu):
     await _warm(conn)
     emu.faults.rate_limit(times=1, retry_after=7, path=FILTER)
     with pytest.raises(RateLimited) as info:
-        await conn.query("Accounts", ORDER, 0, 5)
+        await conn.query(await conn.describe("Accounts"), ORDER, 0, 5)
     assert info.value.status == 429 and info.value.retry_after == 7
 
 
@@ -73,7 +74,7 @@ async def test_maintenance_is_backend_unavailable(crm, emu):
     await _warm(crm)
     emu.faults.maintenance(True)
     with pytest.raises(BackendUnavailable) as info:
-        await crm.query("Accounts", ORDER, 0, 5)
+        await crm.query(await crm.describe("Accounts"), ORDER, 0, 5)
     assert info.value.status == 503 and info.value.retry_after
     assert info.value.source.error == "maintenance"
 
@@ -81,10 +82,10 @@ async def test_maintenance_is_backend_unavailable(crm, emu):
 async def test_malformed_json_is_retried_then_backend_error(crm, emu):
     await _warm(crm)
     emu.faults.malformed(times=1, path=FILTER)
-    assert len((await crm.query("Accounts", ORDER, 0, 5)).records) == 5
+    assert len((await crm.query(await crm.describe("Accounts"), ORDER, 0, 5)).records) == 5
     emu.faults.malformed(times=10, path=FILTER)
     with pytest.raises(BackendFailure) as info:
-        await crm.query("Accounts", ORDER, 0, 5)
+        await crm.query(await crm.describe("Accounts"), ORDER, 0, 5)
     assert info.value.error == "backend_error"
 
 
@@ -93,7 +94,7 @@ async def test_slow_backend_is_backend_timeout(make, emu):
     await _warm(conn)
     emu.faults.latency = 0.6
     with pytest.raises(BackendTimeout) as info:
-        await conn.query("Accounts", ORDER, 0, 5)
+        await conn.query(await conn.describe("Accounts"), ORDER, 0, 5)
     assert (info.value.status, info.value.error) == (504, "backend_timeout")
 
 
@@ -101,23 +102,23 @@ async def test_dropped_connection_on_a_read_is_retried(crm, emu):
     await _warm(crm)
     before = emu.calls("POST", FILTER)
     emu.faults.drop(times=1, path=FILTER)
-    assert len((await crm.query("Accounts", ORDER, 0, 5)).records) == 5
+    assert len((await crm.query(await crm.describe("Accounts"), ORDER, 0, 5)).records) == 5
     assert emu.calls("POST", FILTER) - before == 2
 
 
 async def _some_id(conn):
-    return (await conn.query("Accounts", ORDER, 0, 1)).records[0]["id"]
+    return (await conn.query(await conn.describe("Accounts"), ORDER, 0, 1)).records[0]["id"]
 
 
 async def test_dropped_answer_to_a_create_is_not_repeated(crm, emu):
     await _warm(crm)
-    total = await crm.count("Accounts", ())
+    total = await crm.count(await crm.describe("Accounts"), ())
     emu.faults.drop(times=1, after_processing=True, method="POST", path="/rest/v10/Accounts")
     with pytest.raises(BackendFailure) as info:
         await crm.create("Accounts", {"name": "Dropped Answer Ltd"})
     assert info.value.sent is None and info.value.status == 502
     assert emu.calls("POST", "/rest/v10/Accounts") == 1
-    assert await crm.count("Accounts", ()) == total + 1  # it ran once, exactly
+    assert await crm.count(await crm.describe("Accounts"), ()) == total + 1  # it ran once, exactly
 
 
 async def test_dropped_answer_to_an_update_is_not_repeated(crm, emu):

@@ -70,8 +70,8 @@ class FakeConnector:
     # Matching and sort keys per filter/order, so long walks stay fast (records never change).
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
-    def pushable(self, condition: Condition, field: FieldInfo | None) -> bool:
-        return not self.refuse(condition, field)
+    def pushable(self, entity: EntityInfo, condition: Condition) -> bool:
+        return not self.refuse(condition, entity.field(condition.field))
 
     def _check(self, pushed: PushedQuery) -> None:
         caps = self.capabilities
@@ -109,7 +109,8 @@ class FakeConnector:
             random.Random(self.shuffle_seed).shuffle(rows)
         return rows
 
-    async def query(self, entity: str, pushed: PushedQuery, offset: int, limit: int) -> Page:
+    async def query(self, entity: EntityInfo, pushed: PushedQuery, offset: int, limit: int
+                    ) -> Page:
         self.calls.append(("query", offset, limit, pushed))
         assert 1 <= limit <= self.capabilities.max_page
         self._check(pushed)
@@ -123,7 +124,7 @@ class FakeConnector:
         total = len(rows) if self.capabilities.page_totals else None
         return Page([dict(r) for r in chunk], more, total)
 
-    async def count(self, entity: str, filter: Filter) -> int:
+    async def count(self, entity: EntityInfo, filter: Filter) -> int:
         self.calls.append(("count", filter))
         assert self.capabilities.counts
         self._check(PushedQuery(filter=filter))

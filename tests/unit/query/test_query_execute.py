@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from query_fakes import BARE, ENTITY, FULL, NARROW, FakeConnector, caps, sample_records
 
-from gateway.connector import Capabilities, Page, PushedQuery, Record
+from gateway.connector import Capabilities, EntityInfo, Page, PushedQuery, Record
 from gateway.errors import BackendFailure, Unsupported
 from gateway.query.evaluate import matches, sort_key
 from gateway.query.execute import project, run_query
@@ -154,7 +154,8 @@ async def test_a_backend_whose_paging_does_not_advance_is_a_backend_failure(
 class Liar(FakeConnector):
     """Says there is more but answers nothing."""
 
-    async def query(self, entity: str, pushed: PushedQuery, offset: int, limit: int) -> Page:
+    async def query(self, entity: EntityInfo, pushed: PushedQuery, offset: int, limit: int
+                    ) -> Page:
         page = await super().query(entity, pushed, offset, limit)
         return Page(page.records, True) if page.records else Page([], True)
 
@@ -188,7 +189,8 @@ class Slow(FakeConnector):
     peak: int = 0
     fail_at: int | None = None
 
-    async def query(self, entity: str, pushed: PushedQuery, offset: int, limit: int) -> Page:
+    async def query(self, entity: EntityInfo, pushed: PushedQuery, offset: int, limit: int
+                    ) -> Page:
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
         try:

@@ -7,12 +7,12 @@ from typing import Any
 import orjson
 from query_fakes import BARE, ENTITY, FULL, NARROW, caps
 
-from gateway.connector import FieldInfo
+from gateway.connector import EntityInfo
 from gateway.query.model import Condition, Group, OrderKey, Query
 from gateway.query.plan import plan
 
 
-def yes(c: Condition, f: FieldInfo | None) -> bool:
+def yes(e: EntityInfo, c: Condition) -> bool:
     return True
 
 
@@ -49,7 +49,7 @@ def test_unsupported_operator_pushes_the_rest_of_its_group() -> None:
 
 
 def test_connector_veto_counts_like_a_missing_operator() -> None:
-    p = plan(q((A, C)), ENTITY, FULL, lambda c, f: c.field != "name")
+    p = plan(q((A, C)), ENTITY, FULL, lambda e, c: c.field != "name")
     assert p.pushed.filter == (Group((A,)),) and p.residual == q((A, C)).filter
 
 

@@ -235,7 +235,7 @@ async def test_a_backend_ignoring_offsets_is_a_backend_failure() -> None:
         assert exc.value.key == "paging_stuck"
 
 
-def yes(c: Condition, f: FieldInfo | None) -> bool:
+def yes(e: EntityInfo, c: Condition) -> bool:
     return True
 
 

@@ -31,18 +31,18 @@ FIELDS = {
     "OpeningDate": FieldInfo("OpeningDate", "date"),
     "LastSeen": FieldInfo("LastSeen", "datetime"),
     "Active": FieldInfo("Active", "boolean"),
-    "Sport": FieldInfo("Sport", "integer"),
-    "Logo": FieldInfo("Logo", "file", sortable=False),
+    # The service's own kinds travel on the described fields.
+    "Sport": FieldInfo("Sport", "integer", kind="choice"),
+    "Logo": FieldInfo("Logo", "file", sortable=False, kind="opaque"),
 }
-KINDS = {"Sport": "choice", "Logo": "opaque"}
 
 
 def group(*conds: Condition):
-    return to_filter_group((Group(conds),), FIELDS, KINDS)  # type: ignore[arg-type]
+    return to_filter_group((Group(conds),), FIELDS)
 
 
 def can(field: str, op: str, value=None) -> bool:
-    return pushable(Condition(field, op, value), FIELDS[field], KINDS)  # type: ignore[arg-type]
+    return pushable(Condition(field, op, value), FIELDS[field])
 
 
 def test_an_and_group_is_one_group_of_query_filters_with_string_values():
@@ -55,7 +55,7 @@ def test_an_and_group_is_one_group_of_query_filters_with_string_values():
 def test_or_of_and_groups_is_one_nested_filter_group():
     flt = (Group((Condition("Name", "startsWith", "To"), Condition("Nations", "<", 5))),
            Group((Condition("Name", "isNull"),)))
-    got = to_filter_group(flt, FIELDS, KINDS)  # type: ignore[arg-type]
+    got = to_filter_group(flt, FIELDS)
     assert got is not None and got["logicalOperator"] == 1 and got["queryFilters"] == []
     assert [g["logicalOperator"] for g in got["filterGroups"]] == [0, 0]
     assert got["filterGroups"][0]["queryFilters"][0] == {
@@ -151,7 +151,7 @@ def test_multivalued_and_unknown_fields_stay_in_the_gateway():
 
 
 def test_metadata_maps_types_and_presents_id():
-    info, kinds = entity_from_metadata({"name": "Athletes", "displayName": "Athletes", "fields": [
+    info = entity_from_metadata({"name": "Athletes", "displayName": "Athletes", "fields": [
         {"name": "Id", "isPrimaryKey": True, "sqlType": {"name": "UNIQUEIDENTIFIER"}},
         {"name": "Age", "sqlType": {"name": "INT"}, "fieldDisplayType": "Basic"},
         {"name": "Sport", "sqlType": {"name": "INT"}, "fieldDisplayType": "ChoiceSetSingle"},
@@ -163,9 +163,9 @@ def test_metadata_maps_types_and_presents_id():
         {"name": "Bio", "sqlType": {"name": "MULTILINE"}},
     ]})
     f = info.fields
-    assert "Id" not in f and f["id"].type == "string" and kinds["id"] == "uuid"
+    assert "Id" not in f and f["id"].type == "string" and f["id"].kind == "uuid"
     assert (f["Age"].type, f["CreateTime"].type) == ("integer", "datetime")
-    assert kinds["Sport"] == "choice" and f["Medals"].multivalued
+    assert f["Sport"].kind == "choice" and f["Medals"].multivalued
     assert f["Games"].type == "json" and not f["Games"].sortable and not f["Bio"].sortable
 
 
