@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
 from gateway.errors import Conflict
-from gateway.state import MemoryStore, StateStore
+from gateway.state import StateStore
 from gateway.state.lock import RecordLocks
-from gateway.state.redis import RedisStore
-from tests.redis_server import require_redis
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[StateStore]:
-    if request.param == "memory":
-        made: StateStore = MemoryStore()
-    else:
-        made = RedisStore(require_redis(), prefix=f"test:{uuid.uuid4().hex}:")
-    yield made
-    await made.aclose()
 
 
 async def test_holders_of_one_record_never_overlap(store: StateStore) -> None:

@@ -4,24 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
 from gateway.state import MemoryStore, StateFull, StateStore
-from gateway.state.redis import RedisStore
-from tests.redis_server import require_redis
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[StateStore]:
-    if request.param == "memory":
-        made: StateStore = MemoryStore()
-    else:
-        made = RedisStore(require_redis(), prefix=f"test:{uuid.uuid4().hex}:")
-    yield made
-    await made.aclose()
 
 
 async def eventually_locks(store: StateStore, keys: list[str], owner: str,

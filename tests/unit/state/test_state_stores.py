@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -12,18 +10,6 @@ import pytest
 from gateway.config.model import StateConfig
 from gateway.state import MemoryStore, StateStore, StateUnavailable, open_store
 from gateway.state.redis import RedisStore
-from tests.redis_server import require_redis
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[StateStore]:
-    if request.param == "memory":
-        made: StateStore = MemoryStore()
-    else:
-        # one prefix per test
-        made = RedisStore(require_redis(), prefix=f"test:{uuid.uuid4().hex}:")
-    yield made
-    await made.aclose()
 
 
 async def test_set_get_and_expiry(store: StateStore) -> None:
