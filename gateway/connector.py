@@ -1,4 +1,4 @@
-"""The port every backend implements: the Connector protocol, its Capabilities and its data shapes.
+"""The port every backend implements: the Connector roles, its Capabilities and its data shapes.
 
 The planner (``gateway/query/plan.py``) reads a connector's :class:`Capabilities` and
 :meth:`Connector.pushable` to decide what goes to the backend; it never asks which backend it is.
@@ -12,8 +12,11 @@ import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
+from functools import cache
+from typing import Any, Literal, Protocol, TypeAlias, cast, runtime_checkable
 
+from gateway.collation import Collation
+from gateway.errors import Unsupported
 from gateway.query.model import Condition, Filter, OrderKey
 
 __all__ = [
@@ -21,6 +24,7 @@ __all__ = [
     "BatchAction",
     "BatchOp",
     "BatchOutcome",
+    "BatchWriter",
     "Capabilities",
     "Collation",
     "Connector",
@@ -29,10 +33,16 @@ __all__ = [
     "FieldType",
     "FileDownload",
     "FileInfo",
+    "FileStore",
     "IdShape",
     "Page",
     "PushedQuery",
     "Record",
+    "Writer",
+    "batch_writer",
+    "file_store",
+    "plays",
+    "writer",
 ]
 
 Record: TypeAlias = dict[str, Any]
@@ -105,56 +115,6 @@ class IdShape:
 # Any id but the empty one, a path step or one with control characters: the shape a connector
 # gets when it declares none (its URLs are still built from encoded segments).
 ANY_ID = IdShape(r"[^\x00-\x1f\x7f]{1,255}", "1 to 255 characters without control characters")
-
-
-@dataclass(frozen=True, slots=True)
-class Collation:
-    """How a backend compares and orders values: one model that its pushed filters and sorts
-    follow and that ``gateway/query/evaluate.py`` applies to whatever the gateway finishes, so
-    pushed and finished answers agree by construction (the README's connector tables show it).
-
-    * Text: ``case_insensitive`` compares Unicode casefolds (``ß`` = ``ss``, the three Greek
-      sigmas alike, dotted capital I = ``i`` + combining dot), else exact code points;
-      ``pad_space`` (SQL's PAD SPACE, MySQL and SQL Server) ignores trailing U+0020 spaces in
-      ``==``, ``<``, ``>``, ``in`` and ordering, but not in contains/startsWith/endsWith (LIKE
-      compares every character). Text orders by code point of that form; accents are never
-      folded (``é`` != ``e``; ``unicode`` says where a real backend may differ).
-    * The empty string is a value, not null: it sorts before every other string (and, with
-      ``pad_space``, equals a string of spaces).
-    * Nulls sort before every value in ascending order when ``nulls_first``, else after;
-      descending is the exact reverse of ascending.
-    * Booleans: false before true. Numbers by value; dates and date-times by instant.
-    * Ties break by ``id`` ascending, in ``id_key`` order when the backend has its own (SQL
-      Server orders GUIDs by their last bytes first), else plain string order.
-    """
-
-    case_insensitive: bool = True
-    pad_space: bool = False
-    nulls_first: bool = True
-    id_key: Callable[[Any], Any] | None = None
-    id_order: str = "string order"  # the README's words for ``id_key``
-    unicode: str = "accents kept, code point order"  # the README's words for text order
-
-    def text_key(self, value: str) -> str:
-        """``value`` as ``==`` and ordering see it under this collation."""
-        if self.pad_space:
-            value = value.rstrip(" ")
-        return value.casefold() if self.case_insensitive else value
-
-    def like_key(self, value: str) -> str:
-        """``value`` as contains/startsWith/endsWith see it (no padding)."""
-        return value.casefold() if self.case_insensitive else value
-
-    def describe(self) -> str:
-        """One README cell: the rules above as they apply to this backend."""
-        case = "case-insensitive (Unicode casefold)" if self.case_insensitive else (
-            "case-sensitive (code points)")
-        pad = ("trailing spaces ignored by ==, <, >, in and sorting (PAD SPACE), kept by "
-               "contains/startsWith/endsWith" if self.pad_space else "trailing spaces count")
-        nulls = "first" if self.nulls_first else "last"
-        return (f"{case}; {pad}; {self.unicode}; \"\" is a value sorting before other text; "
-                f"nulls {nulls} ascending, DESC the exact reverse; false < true; ties by id "
-                f"ascending in {self.id_order}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +229,10 @@ class FileDownload:
 
 @runtime_checkable
 class Connector(Protocol):
-    """One configured source, for one set of backend credentials (one org)."""
+    """The read role every connector has: one configured source, for one set of backend
+    credentials (one org). The other roles (:class:`Writer`, :class:`BatchWriter`,
+    :class:`FileStore`) are optional: a connector without one gets 422 ``unsupported``
+    answered by the gateway, so it writes no stubs."""
 
     name: str
     capabilities: Capabilities
@@ -279,7 +242,8 @@ class Connector(Protocol):
         ...
 
     async def describe(self, entity: str) -> EntityInfo:
-        """One entity's fields; ``NotFound`` for an unknown entity."""
+        """One entity's fields; ``NotFound`` for an unknown entity. Called once per request:
+        cache it."""
         ...
 
     def pushable(self, entity: EntityInfo, condition: Condition) -> bool:
@@ -304,6 +268,19 @@ class Connector(Protocol):
         """One record; ``NotFound`` when it does not exist."""
         ...
 
+    async def check(self) -> None:
+        """Readiness: prove the backend answers and our credentials work."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what this connector owns (not the shared session)."""
+        ...
+
+
+@runtime_checkable
+class Writer(Protocol):
+    """The write role: single-record create, update and delete."""
+
     async def create(self, entity: str, data: Record) -> Record:
         """Create a record and return it as stored, with its new ``id``."""
         ...
@@ -318,6 +295,12 @@ class Connector(Protocol):
         """Delete one record; ``NotFound`` when it does not exist."""
         ...
 
+
+@runtime_checkable
+class BatchWriter(Protocol):
+    """The batch role: the backend's native batch write, used by ``/v1/bulk`` for the actions
+    ``capabilities.batch_actions`` lists (``native_batch``)."""
+
     async def write_batch(
         self, entity: str, ops: Sequence[BatchOp], *, fail_on_first: bool = False
     ) -> list[BatchOutcome]:
@@ -328,11 +311,16 @@ class Connector(Protocol):
         failure are not run and come back with ``executed=False``."""
         ...
 
+
+@runtime_checkable
+class FileStore(Protocol):
+    """The files role: files on record fields, streamed both ways (with ``capabilities.files``)."""
+
     def open_file(
         self, entity: str, record_id: str, field: str
     ) -> AbstractAsyncContextManager[FileDownload]:
         """Stream the file stored on a record's field (``NotFound`` when there is none); the
-        backend response stays open until the block exits. ``Unsupported`` without files."""
+        backend response stays open until the block exits."""
         ...
 
     async def put_file(
@@ -354,10 +342,39 @@ class Connector(Protocol):
         """Remove the file from a record's field (``NotFound`` when there is none)."""
         ...
 
-    async def check(self) -> None:
-        """Readiness: prove the backend answers and our credentials work."""
-        ...
 
-    async def aclose(self) -> None:
-        """Release what this connector owns (not the shared session)."""
-        ...
+@cache
+def _plays(cls: type, role: type) -> bool:
+    # Roles hold methods only, so the class answers for its instances; cached per class
+    # because a Protocol check walks every member.
+    return issubclass(cls, role)
+
+
+def plays(conn: Connector, role: Any) -> bool:
+    """Whether ``conn`` has ``role`` (:class:`Writer`, :class:`BatchWriter`, :class:`FileStore`)."""
+    return _plays(type(conn), role)
+
+
+def _lacks(source: str, what: str, key: str) -> Unsupported:
+    return Unsupported(f"Source {source} cannot {what}", key=key, params={"source": source})
+
+
+def writer(conn: Connector, source: str) -> Writer:
+    """``conn`` as a :class:`Writer`, or 422 ``unsupported`` for a read-only source."""
+    if not plays(conn, Writer):
+        raise _lacks(source, "write records", "writes_unsupported")
+    return cast(Writer, conn)
+
+
+def batch_writer(conn: Connector, source: str) -> BatchWriter:
+    """``conn`` as a :class:`BatchWriter`, or 422 ``unsupported``."""
+    if not plays(conn, BatchWriter):
+        raise _lacks(source, "write records in native batches", "unsupported")
+    return cast(BatchWriter, conn)
+
+
+def file_store(conn: Connector, source: str) -> FileStore:
+    """``conn`` as a :class:`FileStore`, or 422 ``files_unsupported``."""
+    if not plays(conn, FileStore):
+        raise _lacks(source, "store files on record fields", "files_unsupported")
+    return cast(FileStore, conn)

@@ -476,6 +476,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "ソース {source} はレコードのフィールドにファイルを保存できません",
         "La fuente {source} no puede guardar archivos en campos de registros",
     ),
+    "writes_unsupported": _t(
+        "Source {source} cannot write records",
+        "数据源 {source} 不支持写入记录",
+        "ソース {source} はレコードを書き込めません",
+        "La fuente {source} no puede escribir registros",
+    ),
     "missing_file_part": _t(
         "The multipart body has no part named 'file'", "multipart 请求体中没有名为 'file' 的部分",
         "multipart 本文に 'file' という名前のパートがありません",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from gateway.connector import BatchAction, BatchOp, BatchOutcome, Capabilities, Connector
+from gateway.connector import BatchAction, BatchOp, BatchOutcome, BatchWriter, Capabilities
 from gateway.errors import GatewayError
 from gateway.http.lifecycle import NotSent, halted
 
@@ -47,7 +47,7 @@ class Batch:
     chunks of ``limit`` when :meth:`flush` is called, each sent once."""
 
     def __init__(
-        self, source: str, connector: Connector, *, limit: int, fail_on_first: bool
+        self, source: str, connector: BatchWriter, *, limit: int, fail_on_first: bool
     ) -> None:
         self.source = source
         self._conn = connector

@@ -33,7 +33,7 @@ from gateway.bulk.coalesce import WRITE_ROUTES, Batch, can_coalesce
 from gateway.bulk.cost import records_asked
 from gateway.bulk.entries import Entry, Router, prepare
 from gateway.bulk.model import BulkRequest, EntryResult, NotExecuted
-from gateway.connector import BatchOutcome
+from gateway.connector import BatchOutcome, BatchWriter, batch_writer, plays
 from gateway.errors import GatewayError
 from gateway.http.envelope import JSON_TYPE, dumps
 from gateway.http.keys import CONFIG, RECORDS, SOURCES, STATE, RequestState
@@ -223,8 +223,9 @@ class BulkRun:
             source = self.sources.get(entry.source)
         except GatewayError:
             return None
-        caps = source.connector(self.caller.org).capabilities
-        if not can_coalesce(caps, action, fail_on_first=self.bulk.fail_on_first):
+        conn = source.connector(self.caller.org)
+        if not plays(conn, BatchWriter) or not can_coalesce(
+                conn.capabilities, action, fail_on_first=self.bulk.fail_on_first):
             return None
         return entry.source, entry.entity
 
@@ -304,7 +305,8 @@ class BulkRun:
         entries = [e for e in group.entries if isinstance(e, Entry)]
         assert group.source is not None
         conn = self.sources.get(group.source).connector(self.state.org)
-        batch = Batch(group.source, conn, limit=conn.capabilities.batch_limit or len(entries),
+        batch = Batch(group.source, batch_writer(conn, group.source),
+                      limit=conn.capabilities.batch_limit or len(entries),
                       fail_on_first=self.bulk.fail_on_first)
         # Each write is planned in entry order (the first fetches the entity's metadata, the
         # others find it cached); one refused while planned fails alone, and with failOnFirst

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gateway.addresses import check_id
-from gateway.connector import BatchOp, BatchOutcome, Connector, EntityInfo, Record
+from gateway.connector import BatchOp, BatchOutcome, Connector, EntityInfo, Record, writer
 from gateway.errors import Detail, GatewayError, InvalidRequest
 from gateway.http.envelope import ok_body, page_body
 from gateway.query.execute import project, run_query
@@ -194,11 +194,13 @@ class RecordsService:
         else:
             source, conn, info = await self._target(cmd, cmd.id)
             op = BatchOp("delete", cmd.id)
+        writer(conn, source.name)  # 422 for a read-only source, before any write
         return PlannedWrite(source, conn, info, op, cmd.caller)
 
     async def write(self, planned: PlannedWrite) -> Answer:
         """Send a planned write alone."""
-        source, conn, op = planned.source, planned.conn, planned.op
+        source, op = planned.source, planned.op
+        conn = writer(planned.conn, source.name)
         name = planned.info.name
         with source.observe():
             if op.action == "create":

@@ -8,8 +8,6 @@ come from ``gateway.upstream``; whatever the backend cannot do, the gateway fini
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Sequence
-from contextlib import AbstractAsyncContextManager
 from functools import partial
 from typing import Any
 
@@ -17,21 +15,17 @@ import aiohttp
 from cachetools import TTLCache
 
 from gateway.connector import (
-    BatchOp,
-    BatchOutcome,
     Capabilities,
     Collation,
     EntityInfo,
     FieldInfo,
     FieldType,
-    FileDownload,
-    FileInfo,
     IdShape,
     Page,
     PushedQuery,
     Record,
 )
-from gateway.errors import BackendFailure, NotFound, SourceInfo, Unsupported
+from gateway.errors import BackendFailure, NotFound, SourceInfo
 from gateway.query.model import Condition, Filter
 from gateway.upstream.client import Upstream
 from gateway.upstream.context import UpstreamContext
@@ -169,23 +163,9 @@ class TemplateConnector:
         except NotFound as exc:
             raise self._record_not_found(entity, record_id, exc) from None
 
-    # -- what this backend does not have (capabilities say so; the gateway answers 422) ----
-
-    async def write_batch(self, entity: str, ops: Sequence[BatchOp], *,
-                          fail_on_first: bool = False) -> list[BatchOutcome]:
-        raise Unsupported(f"{self.name}: the template backend has no batch call")
-
-    def open_file(self, entity: str, record_id: str,
-                  field: str) -> AbstractAsyncContextManager[FileDownload]:
-        raise Unsupported(f"{self.name}: the template backend stores no files")
-
-    async def put_file(self, entity: str, record_id: str, field: str, *, filename: str,
-                       content_type: str, chunks: AsyncIterable[bytes],
-                       size: int | None) -> FileInfo:
-        raise Unsupported(f"{self.name}: the template backend stores no files")
-
-    async def delete_file(self, entity: str, record_id: str, field: str) -> None:
-        raise Unsupported(f"{self.name}: the template backend stores no files")
+    # No write_batch, open_file, put_file or delete_file: this backend has no batch call and
+    # stores no files, so the connector leaves out those roles (BatchWriter, FileStore) and
+    # the gateway answers 422 unsupported itself.
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from aiohttp.multipart import parse_content_disposition
 from pydantic import BaseModel, ConfigDict
 
 from gateway.addresses import check_id
-from gateway.connector import Connector
+from gateway.connector import FileStore, file_store
 from gateway.errors import (
     Detail,
     GatewayError,
@@ -138,8 +138,9 @@ def _check_filename(name: str) -> str:
     return base
 
 
-async def _target(request: web.Request) -> tuple[Source, Connector, str, str, str]:
-    """Source, connector, entity, record id and field, with the field proven a file field."""
+async def _target(request: web.Request) -> tuple[Source, FileStore, str, str, str]:
+    """Source, connector (its files role), entity, record id and field, with the field proven
+    a file field; 422 for a source without files (the role or the capability)."""
     source = request.app[SOURCES].get(request.match_info["source"])
     conn = source.connector(state(request).org)
     if not conn.capabilities.files:
@@ -147,6 +148,7 @@ async def _target(request: web.Request) -> tuple[Source, Connector, str, str, st
             f"Source {source.name} cannot store files on record fields",
             key="files_unsupported", params={"source": source.name},
         )
+    store = file_store(conn, source.name)
     record_id = check_id(conn, source.name, request.match_info["id"],
                          metrics=request.app[METRICS])
     with source.observe():
@@ -162,7 +164,7 @@ async def _target(request: web.Request) -> tuple[Source, Connector, str, str, st
         raise _bad("field", "not_a_file_field",
                    f"Field '{name}' of {info.name} does not hold files",
                    field=name, entity=info.name)
-    return source, conn, info.name, record_id, name
+    return source, store, info.name, record_id, name
 
 
 class _ConsumerSide(Exception):

@@ -15,7 +15,7 @@ from gateway.connector import (
     PushedQuery,
     Record,
 )
-from gateway.errors import NotFound, Unsupported
+from gateway.errors import NotFound
 from gateway.query.evaluate import matches, sort_key
 from gateway.query.model import OPERATORS, Condition, Filter
 
@@ -141,16 +141,6 @@ class FakeConnector:
             if r["id"] == record_id:
                 return dict(r)
         raise NotFound(record_id)
-
-    async def create(self, entity: str, data: Record) -> Record:
-        raise Unsupported("read-only fake")
-
-    async def update(self, entity: str, record_id: str, data: Record, version: str | None
-                     ) -> Record:
-        raise Unsupported("read-only fake")
-
-    async def delete(self, entity: str, record_id: str) -> None:
-        raise Unsupported("read-only fake")
 
     async def check(self) -> None:
         return None
