@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 from cachetools import TTLCache
 
-from connectors.dataservice.auth import DataServiceTokenSource, auth_header
+from connectors.dataservice.auth import auth_header, token_source
 from connectors.dataservice.batch import (
     Batches,
     ItemOutcome,
@@ -92,7 +92,7 @@ class DataServiceConnector:
         self.capabilities = capabilities(config.maxPerCall)
         self._classify = partial(classify, name)
         self._upstream = Upstream(session, ctx, self._classify, policy=policy)
-        self._auth = DataServiceTokenSource(self._upstream, config)
+        self._auth = token_source(self._upstream, config)
         self._tokens = TokenCache(self._auth, ctx, skew=token_skew)
         self._upstream.use_auth(self._tokens, auth_header)
         self._client = DataServiceClient(self._upstream, config)

@@ -1,30 +1,16 @@
-"""One table: a Data Service status (and ``code``) → the gateway error it means."""
+"""One table: a Data Service status (and ``code``) → the gateway error it means (kit table)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gateway.errors import (
-    BackendAuthFailed,
-    BackendFailure,
-    BackendUnavailable,
-    Conflict,
-    Detail,
-    Forbidden,
-    GatewayError,
-    InvalidRequest,
-    NotFound,
-    PayloadTooLarge,
-    RateLimited,
-    SourceInfo,
-)
+from gateway.errors import Detail, GatewayError, InvalidRequest, SourceInfo
+from gateway.kit.classify import MAINTENANCE_RETRY_AFTER, Reading, Table, by_table
 from gateway.upstream.client import UpstreamResponse
-from gateway.upstream.retry import parse_retry_after
 
 __all__ = ["BATCH_OPS", "MAINTENANCE_RETRY_AFTER", "TOKEN_OPS", "BatchRejected", "classify",
            "message"]
 
-MAINTENANCE_RETRY_AFTER = 60.0
 TOKEN_OPS = frozenset({"login"})
 BATCH_OPS = frozenset({"insert_batch", "update_batch", "delete_batch"})
 _WRITE_OPS = frozenset({"create", "update", "insert_batch", "update_batch"})
@@ -38,17 +24,11 @@ class BatchRejected(InvalidRequest):
         super().__init__(msg, **kw)
         self.answer = answer
 
-# status -> (gateway class, the source error id shown when the body names none)
-_TABLE: dict[int, tuple[type[GatewayError], str]] = {
-    400: (InvalidRequest, "bad_request"),
-    401: (BackendAuthFailed, "unauthenticated"),  # still refused after a renewed token
-    403: (Forbidden, "forbidden"),  # entity, field or record permission; robot type
-    404: (NotFound, "not_found"),
-    409: (Conflict, "conflict"),
-    413: (PayloadTooLarge, "payload_too_large"),
-    422: (InvalidRequest, "unprocessable"),
-    429: (RateLimited, "throttled"),
-    503: (BackendUnavailable, "unavailable"),
+# status -> the source error id shown when the body names none
+_DEFAULT_LABELS: dict[int, str] = {
+    400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+    409: "conflict", 413: "payload_too_large", 422: "unprocessable", 429: "throttled",
+    503: "unavailable",
 }
 
 
@@ -88,40 +68,32 @@ def _label(body: Any, default: str) -> str:
     return default
 
 
+def _read(resp: UpstreamResponse, body: Any, op: str) -> Reading:
+    text = message(body, resp.body)
+    default = ("invalid_client" if op in TOKEN_OPS and resp.status in (400, 401, 403)
+               else _DEFAULT_LABELS.get(resp.status, "server_error"))
+    details = _details(body, text or "rejected by the Data Service")
+    if op in _WRITE_OPS and len(details) == 1 and not details[0].path:
+        details = [Detail(path="data", msg=details[0].msg)]
+    # The message is the service's text, never its error id.
+    return Reading(label=_label(body, default),
+                   text=text or f"Data Service answered HTTP {resp.status}", details=details)
+
+
+TABLE = Table(
+    backend="Data Service", read=_read, token_ops=TOKEN_OPS, plain_failures=True,
+    # invalid_client, unauthorized_client, invalid_scope: our configured credentials
+    auth_text="UiPath identity refused the gateway's client credentials",
+    renewed_text="Data Service refused the gateway's renewed token",
+)
+
+
 def classify(source: str, op: str, resp: UpstreamResponse) -> GatewayError:
     """The gateway error for a non-2xx Data Service (or identity) answer to operation ``op``."""
     body: Any = resp.json_or_none()
-    text = message(body, resp.body)
-    status = resp.status
-    if op in TOKEN_OPS and status in (400, 401, 403):
-        # invalid_client, unauthorized_client, invalid_scope: our configured credentials
-        return BackendAuthFailed(
-            f"{source}: UiPath identity refused the gateway's client credentials",
-            source=SourceInfo(source, status, _label(body, "invalid_client")), sent=True,
-        )
-    cls, default = _TABLE.get(status, (BackendFailure, "server_error"))
-    info = SourceInfo(source, status, _label(body, default))
-    msg = f"{source}: {text or f'Data Service answered HTTP {status}'}"
-    if (op in BATCH_OPS and status == 400 and isinstance(body, dict)
+    if (op in BATCH_OPS and resp.status == 400 and isinstance(body, dict)
             and isinstance(body.get("successRecords"), list)):
-        return BatchRejected(msg, body, source=info)
-    if cls is BackendUnavailable:
-        wait = parse_retry_after(resp.headers.get("Retry-After"))
-        return BackendUnavailable(msg, source=info, sent=True,
-                                  retry_after=MAINTENANCE_RETRY_AFTER if wait is None else wait)
-    if cls is BackendAuthFailed:
-        return BackendAuthFailed(
-            f"{source}: Data Service refused the gateway's renewed token", source=info, sent=True
-        )
-    if cls is BackendFailure:
-        return BackendFailure(f"{source}: Data Service failed with HTTP {status}",
-                              source=info, sent=True)
-    if cls is InvalidRequest:
-        details = _details(body, text or "rejected by the Data Service")
-        if op in _WRITE_OPS and len(details) == 1 and not details[0].path:
-            details = [Detail(path="data", msg=details[0].msg)]
-        return InvalidRequest(msg, details=details, source=info)
-    if cls is RateLimited:
-        return RateLimited(msg, source=info,
-                           retry_after=parse_retry_after(resp.headers.get("Retry-After")))
-    return cls(msg, source=info)
+        got = _read(resp, body, op)
+        return BatchRejected(f"{source}: {got.text}", body,
+                             source=SourceInfo(source, resp.status, got.label))
+    return by_table(TABLE, source, op, resp)

@@ -1,46 +1,22 @@
-"""One table: a Slingr status and error ``code`` → the gateway error it means.
+"""One table: a Slingr status and error ``code`` → the gateway error it means (kit table).
 
 Slingr error bodies are ``{"code", "message"}``; validation failures add
 ``errors: [{field, fieldLabel, code, message, additionalInfo}]``, which become ``details``.
+Slingr's codes map one to one onto statuses, so the code only refines the message and the
+SourceInfo: badRequest/validationErrors 400, unauthorized 401 (still refused after a fresh
+login), forbidden 403, notFound 404, optimisticLocking 409, applicationUnavailable 503
+(maintenance, suspended); 429 is not documented, a proxy in front may send it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from gateway.errors import (
-    BackendAuthFailed,
-    BackendFailure,
-    BackendUnavailable,
-    Conflict,
-    Detail,
-    Forbidden,
-    GatewayError,
-    InvalidRequest,
-    NotFound,
-    PayloadTooLarge,
-    RateLimited,
-    SourceInfo,
-)
+from gateway.errors import BackendFailure, Detail, GatewayError
+from gateway.kit.classify import MAINTENANCE_RETRY_AFTER, Reading, Table, by_table
 from gateway.upstream.client import UpstreamResponse
-from gateway.upstream.retry import parse_retry_after
 
-__all__ = ["MAINTENANCE_RETRY_AFTER", "classify", "field_details"]
-
-MAINTENANCE_RETRY_AFTER = 60.0
-
-# status -> gateway class; Slingr's codes map one to one onto statuses, so the code only refines
-# the message and the SourceInfo.
-_TABLE: dict[int, type[GatewayError]] = {
-    400: InvalidRequest,  # badRequest, validationErrors
-    401: BackendAuthFailed,  # unauthorized, still refused after a fresh login
-    403: Forbidden,  # forbidden (entity, field or record)
-    404: NotFound,  # notFound (entity, record, file, job)
-    409: Conflict,  # optimisticLocking
-    413: PayloadTooLarge,
-    429: RateLimited,  # not documented for Slingr; a proxy in front may send it
-    503: BackendUnavailable,  # applicationUnavailable (maintenance, suspended)
-}
+__all__ = ["MAINTENANCE_RETRY_AFTER", "TABLE", "classify", "field_details"]
 
 
 def field_details(body: Any) -> list[Detail]:
@@ -57,40 +33,21 @@ def field_details(body: Any) -> list[Detail]:
     return out
 
 
-def classify(source: str, op: str, resp: UpstreamResponse) -> GatewayError:
-    """The gateway error for a non-2xx Slingr answer to operation ``op``."""
-    body: Any = resp.json_or_none()
+def _read(resp: UpstreamResponse, body: Any, op: str) -> Reading:
     code = body.get("code") if isinstance(body, dict) else None
     text = body.get("message") if isinstance(body, dict) else None
-    code = code if isinstance(code, str) else None
-    text = text if isinstance(text, str) else None
-    info = SourceInfo(source, resp.status, code)
-    msg = f"{source}: {text or code or f'HTTP {resp.status}'}"
+    return Reading(label=code if isinstance(code, str) else None,
+                   text=text if isinstance(text, str) else None, details=field_details(body))
 
-    if op == "login" and resp.status in (400, 401, 403, 404):
-        # unauthorized, forbidden (IP rules, impersonation), notFound (impersonated user)
-        return BackendAuthFailed(
-            f"{source}: Slingr refused the gateway's credentials ({code or resp.status})",
-            source=info, sent=True,
-        )
-    if resp.status >= 500 and resp.status != 503:
-        return BackendFailure(
-            f"{source}: Slingr failed with HTTP {resp.status}", source=info, sent=True
-        )
-    cls = _TABLE.get(resp.status, BackendFailure)
-    if cls is BackendUnavailable:
-        wait = parse_retry_after(resp.headers.get("Retry-After"))
-        return BackendUnavailable(
-            msg, source=info, sent=True,
-            retry_after=wait if wait is not None else MAINTENANCE_RETRY_AFTER,
-        )
-    if cls is RateLimited:
-        return RateLimited(
-            msg, source=info, retry_after=parse_retry_after(resp.headers.get("Retry-After"))
-        )
-    if issubclass(cls, BackendFailure):
-        return cls(msg, source=info, sent=True)
-    if cls is InvalidRequest:
-        details = field_details(body) or [Detail(path="", msg=text or code or "rejected by Slingr")]
-        return InvalidRequest(msg, details=details, source=info)
-    return cls(msg, source=info)
+
+TABLE = Table(
+    backend="Slingr", read=_read,
+    # unauthorized, forbidden (IP rules, impersonation), notFound (impersonated user)
+    token_refusals=(400, 401, 403, 404),
+    statuses={(422, None): BackendFailure},  # Slingr never sends one: not the caller's doing
+)
+
+
+def classify(source: str, op: str, resp: UpstreamResponse) -> GatewayError:
+    """The gateway error for a non-2xx Slingr answer to operation ``op``."""
+    return by_table(TABLE, source, op, resp)

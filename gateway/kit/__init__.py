@@ -1,0 +1,1 @@
+"""The connector kit: what every connector reuses (OAuth2 grants, error tables, the base)."""

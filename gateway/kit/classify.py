@@ -1,0 +1,108 @@
+"""Table-driven error classification: a backend's non-2xx answer → the gateway error it means.
+
+Every connector's ``classify`` has the same skeleton: credentials refused on a token call,
+a 5xx that is not 503 is the backend failing, then the status table; 503 gets a Retry-After
+(the backend's, else :data:`MAINTENANCE_RETRY_AFTER`), 429 carries the backend's, a
+BackendFailure was sent, an InvalidRequest carries details. A connector gives a
+:class:`Reading` of its answers (label, text, details) and its table; :func:`by_table` does
+the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.errors import (
+    BackendAuthFailed,
+    BackendFailure,
+    BackendUnavailable,
+    Conflict,
+    Detail,
+    Forbidden,
+    GatewayError,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    SourceInfo,
+)
+from gateway.upstream.client import UpstreamResponse
+from gateway.upstream.retry import parse_retry_after
+
+__all__ = ["MAINTENANCE_RETRY_AFTER", "STATUSES", "Reading", "Table", "by_table"]
+
+# The envelope promises Retry-After on 503; a maintenance answer often carries none.
+MAINTENANCE_RETRY_AFTER = 60.0
+
+# The statuses every backend means the same way (a table may override or add).
+STATUSES: Mapping[int, type[GatewayError]] = {
+    400: InvalidRequest, 401: BackendAuthFailed, 403: Forbidden, 404: NotFound, 409: Conflict,
+    413: PayloadTooLarge, 422: InvalidRequest, 429: RateLimited, 503: BackendUnavailable,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a connector read from one error answer."""
+
+    label: str | None = None  # the backend's error id (SourceInfo.error)
+    text: str | None = None  # the backend's own message
+    details: list[Detail] = field(default_factory=list)  # per-field problems (400/422)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One backend's error rules."""
+
+    backend: str  # "SugarCRM": its name in messages
+    # (answer, its decoded JSON or None, operation) → what the answer says
+    read: Callable[[UpstreamResponse, Any, str], Reading]
+    token_ops: Collection[str] = frozenset({"login"})  # calls to the token endpoint
+    token_refusals: Collection[int] = (400, 401, 403)  # statuses there meaning "bad credentials"
+    # (status, label) → class, most specific first; (status, None) matches any label.
+    statuses: Mapping[tuple[int, str | None], type[GatewayError]] = field(default_factory=dict)
+    failure_text: str = "{backend} failed with HTTP {status}"  # a 5xx, BackendFailure
+    plain_failures: bool = False  # every BackendFailure says failure_text, not the backend's
+    auth_text: str = "{backend} refused the gateway's credentials ({label})"
+    renewed_text: str | None = None  # a 401 off the token endpoint says this, when given
+
+
+def _lookup(table: Table, status: int, label: str | None) -> type[GatewayError]:
+    found = table.statuses.get((status, label)) or table.statuses.get((status, None))
+    return found or STATUSES.get(status, BackendFailure)
+
+
+def by_table(table: Table, source: str, op: str, resp: UpstreamResponse) -> GatewayError:
+    """The gateway error for a non-2xx answer to operation ``op``."""
+    body: Any = resp.json_or_none()
+    got = table.read(resp, body, op)
+    status = resp.status
+    info = SourceInfo(source, status, got.label)
+    fill = {"backend": table.backend, "status": status, "label": got.label or status}
+    if op in table.token_ops and status in table.token_refusals:
+        return BackendAuthFailed(f"{source}: {table.auth_text.format(**fill)}",
+                                 source=info, sent=True)
+    cls = _lookup(table, status, got.label)
+    if (status >= 500 and cls is not BackendUnavailable) or (
+            cls is BackendFailure and table.plain_failures):
+        return BackendFailure(f"{source}: {table.failure_text.format(**fill)}",
+                              source=info, sent=True)
+    msg = f"{source}: {got.text or got.label or f'HTTP {status}'}"
+    retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+    if cls is BackendUnavailable:
+        wait = MAINTENANCE_RETRY_AFTER if retry_after is None else retry_after
+        return BackendUnavailable(msg, source=info, sent=True, retry_after=wait)
+    if cls is RateLimited:
+        return RateLimited(msg, source=info, retry_after=retry_after)
+    if cls is BackendAuthFailed and table.renewed_text is not None:
+        return BackendAuthFailed(f"{source}: {table.renewed_text.format(**fill)}",
+                                 source=info, sent=True)
+    if issubclass(cls, BackendFailure):
+        return cls(msg, source=info, sent=True)
+    if cls is InvalidRequest:
+        details = got.details or [
+            Detail(path="", msg=got.text or got.label or f"rejected by {table.backend}")]
+        return InvalidRequest(msg, details=details, source=info)
+    return cls(msg, source=info)
