@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -35,6 +36,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of workers: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--workers must be at least 1, not {value}")
+    return value
+
+
 def _load(path: str) -> GatewayConfig | None:
     try:
         return load_config(path)
@@ -52,6 +63,21 @@ class _Signals:
     def __init__(self) -> None:
         self.stop = asyncio.Event()
         self.hurry = asyncio.Event()
+
+    def watch_parent(self) -> None:
+        """A worker's stdin is a pipe its supervisor never writes to (gateway/workers.py): when
+        it closes, the supervisor is gone, and this worker stops as on SIGTERM."""
+        loop = asyncio.get_running_loop()
+        fd = sys.stdin.fileno()
+
+        def readable() -> None:
+            if not os.read(fd, 4096):
+                loop.remove_reader(fd)
+                if not self.stop.is_set():
+                    _err("gateway: the supervisor is gone; stopping this worker")
+                self._received()
+
+        loop.add_reader(fd, readable)
 
     def _received(self) -> None:
         if not self.stop.is_set():
@@ -93,17 +119,33 @@ def _serve(args: argparse.Namespace) -> int:
     if changes:
         config = config.model_copy(update={"server": config.server.model_copy(update=changes)})
 
+    problem = config.state.workers_problem(args.workers)
+    if problem is not None:
+        _err(str(ConfigError(args.config, [("state.backend", problem)])))
+        return EXIT_USAGE
+
     from aiohttp import web
 
     from gateway.http.app import create_app  # the HTTP layer loads only when serving
     from gateway.http.protocol import GatewayRunner
+    from gateway.observability.metrics import Metrics
+    from gateway.workers import MULTIPROC_ENV, Supervisor
 
+    # A worker of `--workers N` (gateway/workers.py): it shares the port with the others and
+    # writes its metrics where /metrics, answered by any of them, adds them all up.
+    worker = args.worker
+    if worker and not os.environ.get(MULTIPROC_ENV):
+        _err(f"gateway serve: --worker is for `--workers N` to use (it sets {MULTIPROC_ENV})")
+        return EXIT_USAGE
+    metrics = Metrics(multiprocess_dir=os.environ[MULTIPROC_ENV]) if worker else None
     try:
-        app = create_app(config)
+        app = create_app(config, metrics=metrics)
     except ConfigError as exc:
         _err(str(exc))
         return EXIT_USAGE
     host, port = config.server.host, config.server.port
+    if args.workers > 1:
+        return _run(Supervisor(args.config, host, port, args.workers).run)
 
     async def run() -> int:
         # access_log=None: the gateway writes its own canonical line per request. The runner's
@@ -115,19 +157,26 @@ def _serve(args: argparse.Namespace) -> int:
         with _Signals() as signals:
             await runner.setup()
             stopped = False
+            sampler = None
+            if metrics is not None:
+                signals.watch_parent()
+                sampler = asyncio.create_task(metrics.sample_forever())
             try:
                 try:
-                    await web.TCPSite(runner, host, port).start()
+                    await web.TCPSite(runner, host, port, reuse_port=worker).start()
                 except OSError as exc:
                     _err(f"gateway: cannot listen on {host}:{port}: {exc.strerror or exc}")
                     return EXIT_FAILED
-                _err(f"gateway {__version__} listening on http://{host}:{port}")
+                who = f"worker {os.getpid()}" if worker else __version__
+                _err(f"gateway {who} listening on http://{host}:{port}")
                 await signals.stop.wait()
                 _err(f"gateway: stopping (up to {config.server.drainTimeout:g} s for requests "
                      "in flight; writes already sent always finish)")
                 stopped = True
                 await runner.stop(signals.hurry)
             finally:
+                if sampler is not None:
+                    sampler.cancel()
                 if not stopped:
                     await runner.cleanup()
         return EXIT_OK
@@ -246,6 +295,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", required=True, metavar="FILE", help="the YAML config")
     serve.add_argument("--port", type=_port, help="overrides server.port")
     serve.add_argument("--host", help="overrides server.host")
+    serve.add_argument(
+        "--workers", type=_workers, default=1, metavar="N",
+        help="N processes on one port (SO_REUSEPORT); more than 1 needs state.backend: redis")
+    serve.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(run=_serve)
 
     check = commands.add_parser("check-config", help="validate a config file and exit")

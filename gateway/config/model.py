@@ -336,6 +336,14 @@ class StateConfig(StrictModel):
                 raise _problem("url must start with redis://, rediss:// or unix://")
         return self
 
+    def workers_problem(self, workers: int) -> str | None:
+        """Why ``gateway serve --workers N`` cannot run on this state (None: it can)."""
+        if workers > 1 and self.backend == "memory":
+            return (f"--workers {workers} needs state.backend: redis; memory state lives in one "
+                    "process, so each worker would keep its own idempotency keys, rate limits "
+                    "and record locks")
+        return None
+
     def url_secrets(self) -> list[str]:
         """The URL and the password inside it, for redaction."""
         if self.url is None:

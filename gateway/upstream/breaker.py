@@ -59,7 +59,7 @@ class Breaker:
         self._trial_owner: object | None = None  # the consumer request the trial serves
         self._opened = None if metrics is None else metrics.breaker_opened.labels(source)
         if metrics is not None:
-            metrics.breaker_state.labels(source).set_function(lambda: STATE_VALUES[self.state])
+            metrics.track(metrics.breaker_state.labels(source), lambda: STATE_VALUES[self.state])
 
     @property
     def state(self) -> State:

@@ -79,7 +79,7 @@ class Bulkhead:
         self.held: dict[str, int] = {}  # slots in flight per consumer (bounded ones only)
         self._rejected = None if metrics is None else metrics.bulkhead_rejected.labels(source)
         if metrics is not None:
-            metrics.bulkhead_in_flight.labels(source).set_function(lambda: self.in_flight)
+            metrics.track(metrics.bulkhead_in_flight.labels(source), lambda: self.in_flight)
         # Streamed transfers' own slots (see the module docstring); none for the pool itself.
         self.transfers: Bulkhead | None = None if kind != "calls" else Bulkhead(
             source, max_in_flight=max_in_flight, max_per_consumer=max_per_consumer,
