@@ -63,8 +63,9 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
 # Stopping: on SIGTERM the gateway drains for server.drainTimeout (25 s), then cancels reads but
 # lets every write already sent finish (each within server.requestTimeout, 60 s); a second SIGTERM
 # only shortens the drain. Docker's default 10 s before SIGKILL is too short for that: run with
-# `docker stop --time 90` / compose `stop_grace_period: 90s` / Kubernetes
-# `terminationGracePeriodSeconds: 90` (above drainTimeout + requestTimeout). See README, Operations.
+# `docker stop --time 90` / compose `stop_grace_period: 90s` (deploy/compose.yaml) / Kubernetes
+# `terminationGracePeriodSeconds: 95` (deploy/kubernetes: drainTimeout + requestTimeout + its 5 s
+# preStop pause). See README, Operations.
 STOPSIGNAL SIGTERM
 
 ENTRYPOINT ["gateway"]
