@@ -83,7 +83,7 @@ async def _stored_file(gw: Served, h: Any) -> str:
     return f"{path}?orgId={ORG}"
 
 
-@pytest.mark.parametrize("kind", ["dataservice", "slingr"])
+@pytest.mark.parametrize("kind", ["dataservice", "slingr", "sugarcrm"])
 async def test_slow_downloads_do_not_shut_other_consumers_out(
     aiohttp_server: Any, kind: str
 ) -> None:
