@@ -12,32 +12,24 @@ hypothesis can send hundreds of requests without starting servers for each.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import re
-import threading
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import Future
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote, unquote
 
-import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from gateway.config.load import load_config_text
-from gateway.http.app import create_app
 from gateway.http.keys import SOURCES
-from tests.conftest import gateway_config_text
-from tests.contract.backends import HARNESSES, Harness
+from tests.contract.backends import HARNESSES
 from tests.contract.conftest import AUTH, ORG
+from tests.live_gateway import LiveGateway
 
-T = TypeVar("T")
 KINDS = sorted(HARNESSES)
 
 # Where each backend keeps what the gateway may call with no consumer input in its path.
@@ -87,48 +79,18 @@ def classify(kind: str, raw_path: str) -> tuple[str, tuple[str, ...]]:
 # -- one gateway over the three emulators, in its own thread -----------------------------------
 
 
-class Live:
+class Live(LiveGateway):
     """``unshaped``: every connector's id shape replaced by one that takes anything while its
     connectors are built, so the URL builder alone stands between an id and other paths."""
 
     def __init__(self, *, unshaped: bool = False) -> None:
+        super().__init__()
         self.unshaped = unshaped
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.harnesses: dict[str, Harness] = {}
-        self.servers: list[TestServer] = []
 
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
-        """Run ``coro`` on the gateway's loop and wait for its result."""
-        fut: Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        return fut.result(timeout)
-
-    async def start(self) -> None:
-        async def serve(app: Any) -> TestServer:
-            server = TestServer(app)
-            await server.start_server()
-            self.servers.append(server)
-            return server
-
-        for kind in KINDS:
-            h = HARNESSES[kind]()
-            await h.start(serve)
-            self.harnesses[kind] = h
-        config = load_config_text(
-            gateway_config_text({k: h.source(retries=0) for k, h in self.harnesses.items()}),
-            "test.yaml", env={},
-        )
+    async def built(self) -> None:
         with shapes_removed(self.unshaped):
-            self.gateway = await serve(create_app(config, configure_logs=False))
             for source in self.gateway.app[SOURCES]:
                 source.connector(ORG)  # built now, with the shape in force
-        self.root = str(self.gateway.make_url("/")).rstrip("/")
-        self.session = aiohttp.ClientSession()
-
-    async def stop(self) -> None:
-        await self.session.close()
-        for server in reversed(self.servers):
-            await server.close()
 
 
 class _Anything:
@@ -158,13 +120,8 @@ def shapes_removed(active: bool) -> Iterator[None]:
 
 
 def _live(unshaped: bool) -> Iterator[Live]:
-    lv = Live(unshaped=unshaped)
-    lv.thread.start()
-    lv.run(lv.start())
-    yield lv
-    lv.run(lv.stop())
-    lv.loop.call_soon_threadsafe(lv.loop.stop)
-    lv.thread.join(5)
+    with Live(unshaped=unshaped) as lv:
+        yield lv
 
 
 @pytest.fixture(scope="module")

@@ -9,27 +9,16 @@ condition on it may use.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections import Counter
-from collections.abc import Coroutine
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-import aiohttp
-from aiohttp.test_utils import TestServer
-
-from gateway.config.load import load_config_text
-from gateway.http.app import create_app
-from tests.conftest import gateway_config_text
-from tests.contract.backends import HARNESSES, Harness
 from tests.contract.conftest import AUTH, ORG
+from tests.live_gateway import LiveGateway
 
 __all__ = ["DATES", "DATETIMES", "SPECS", "TEXTS", "Live", "Spec", "millis"]
 
-T = TypeVar("T")
 
 # Text built to be hard: ties under case folding and PAD SPACE, blanks, ß/Σ/İ, accents (composed
 # and not), CJK, emoji, quotes, commas, LIKE wildcards, brackets, backslash and slash.
@@ -119,61 +108,19 @@ SPECS = [
 ]
 
 
-class Live:
+class Live(LiveGateway):
     """One gateway over the three emulators, served from its own event loop thread."""
 
+    # thousands of queries a minute from one consumer are the point here
+    server = {"budgets": {"backendCallsPerSecond": 1e6, "backendCallsBurst": 10**6}}
+
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.harnesses: dict[str, Harness] = {}
-        self.servers: list[TestServer] = []
+        super().__init__()
         self.datasets = 0  # datasets loaded
         self.queries = 0  # query calls sent
         self.checked = 0  # generated queries whose property held
         self.statuses: Counter[int] = Counter()  # statuses of the as-asked answers
         self.loaded: dict[str, dict[str, Any]] = {}  # the current dataset's rows by id
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-        fut: Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        return fut.result(timeout)
-
-    def __enter__(self) -> Live:
-        self.thread.start()
-        self.run(self._start())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.run(self._stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-    async def _start(self) -> None:
-        async def serve(app: Any) -> TestServer:
-            server = TestServer(app)
-            await server.start_server()
-            self.servers.append(server)
-            return server
-
-        for kind in sorted(HARNESSES):
-            h = HARNESSES[kind]()
-            await h.start(serve)
-            self.harnesses[kind] = h
-        config = load_config_text(
-            gateway_config_text(
-                {k: h.source(retries=0) for k, h in self.harnesses.items()},
-                # thousands of queries a minute from one consumer are the point here
-                server={"budgets": {"backendCallsPerSecond": 1e6, "backendCallsBurst": 10**6}},
-            ),
-            "differential.yaml", env={},
-        )
-        self.gateway = await serve(create_app(config, configure_logs=False))
-        self.root = str(self.gateway.make_url("/")).rstrip("/")
-        self.session = aiohttp.ClientSession()
-
-    async def _stop(self) -> None:
-        await self.session.close()
-        for server in reversed(self.servers):
-            await server.close()
 
     # -- data --------------------------------------------------------------------------------
 
