@@ -23,6 +23,7 @@ from gateway.upstream.breaker import Breaker, State
 from gateway.upstream.bulkhead import Bulkhead
 from gateway.upstream.context import UpstreamContext
 from gateway.upstream.session import open_session
+from gateway.upstream.shared_tokens import SharedTokens, credential_key
 
 if TYPE_CHECKING:
     from gateway.config.model import GatewayConfig
@@ -154,11 +155,21 @@ class Source:
                 source=self.name, org=key, timeout=cfg.timeout, retries=cfg.retries,
                 metrics=self._metrics, redactor=self._redactor,
                 breaker=self.breaker, bulkhead=self.bulkhead, locks=self._locks,
+                tokens=self._shared_tokens(key, cfg),
             )
             conn = registry.get_type(cfg.type).factory(self.name, cfg, self._session, ctx)
             self._connectors[key] = conn
         _SERVING.set((self, key))
         return conn
+
+    def _shared_tokens(self, org: str | None, cfg: SourceBase) -> SharedTokens | None:
+        """Where replicas share this credential's token (a redis state store), else None."""
+        secret = self._gateway.state.secretKey
+        if self._locks is None or self._gateway.state.backend != "redis" or secret is None:
+            return None
+        # Secrets dump masked: the key changes with the user or URL, not with a new password.
+        key = credential_key(self.name, org, cfg.model_dump_json())
+        return SharedTokens(self._locks, secret.get_secret_value(), key)
 
     def observe(self) -> _Observe:
         """Track health from a real call, for the credentials of the connector last handed out

@@ -321,6 +321,12 @@ class StateConfig(StrictModel):
         description="seconds a record lock outlives a replica that died holding it (holders "
         "renew it every third of this while they work)",
     )
+    secretKey: SecretStr | None = Field(
+        None,
+        description="key that encrypts backend tokens kept in the shared store (AES-GCM), so "
+        "replicas log in once per credential; required with the redis backend; give it as "
+        "${VAR}, never in the file; changing it only makes the replicas log in again",
+    )
     recordLockWait: float = Field(
         10.0, ge=0, le=300,
         description="seconds a write waits for another write on the same record to finish "
@@ -334,6 +340,12 @@ class StateConfig(StrictModel):
                 raise _problem("the redis backend needs a url (redis://host:6379/0)")
             if urlsplit(self.url.get_secret_value()).scheme not in ("redis", "rediss", "unix"):
                 raise _problem("url must start with redis://, rediss:// or unix://")
+            if self.secretKey is None:
+                raise _problem("the redis backend needs state.secretKey (at least 16 characters, "
+                               "from ${VAR}): backend tokens are shared through Redis encrypted "
+                               "with it")
+        if self.secretKey is not None and len(self.secretKey.get_secret_value()) < 16:
+            raise _problem("state.secretKey must have at least 16 characters")
         return self
 
     def workers_problem(self, workers: int) -> str | None:
@@ -345,12 +357,13 @@ class StateConfig(StrictModel):
         return None
 
     def url_secrets(self) -> list[str]:
-        """The URL and the password inside it, for redaction."""
+        """The URL, the password inside it and the secretKey, for redaction."""
+        found = [] if self.secretKey is None else [self.secretKey.get_secret_value()]
         if self.url is None:
-            return []
+            return found
         raw = self.url.get_secret_value()
         password = urlsplit(raw).password
-        return [raw, password] if password else [raw]
+        return [*found, raw, password] if password else [*found, raw]
 
 
 class GatewayConfig(StrictModel):

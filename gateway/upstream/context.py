@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from gateway.state.lock import RecordLocks
     from gateway.upstream.breaker import Breaker
     from gateway.upstream.bulkhead import Bulkhead
+    from gateway.upstream.shared_tokens import SharedTokens
 
 __all__ = ["CALL_STATS", "CONSUMER", "CallStats", "UpstreamContext", "record_call"]
 
@@ -32,6 +33,9 @@ class UpstreamContext:
     # Record locks in the gateway's state store (shared by replicas with Redis), for a backend
     # whose conditional updates are not atomic; None: the connector locks in its own process.
     locks: RecordLocks | None = None
+    # This credential's token in the shared state store (state.backend: redis), so replicas log
+    # in once between them; None: the connector's TokenCache keeps it in this process only.
+    tokens: SharedTokens | None = None
 
 
 @dataclass

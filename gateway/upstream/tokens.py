@@ -2,6 +2,11 @@
 
 A failed renewal is ``backend_auth_failed`` (or the backend failure that stopped it) for its
 waiters, never a loop: a refused refresh falls back to one login, a refused login ends it.
+
+With a shared token store on the context (``state.backend: redis``), a renewal first looks for
+a token another replica stored, and renews only while holding the credential's lock in the
+store, from the stored pair (a rotating backend's refresh token is spent once, by one holder);
+the token stays cached in the process, so the hot path makes no store round trip.
 """
 
 from __future__ import annotations
@@ -11,13 +16,21 @@ import contextvars
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from gateway.errors import BackendAuthFailed
+import structlog
+
+from gateway.errors import BackendAuthFailed, Conflict
+from gateway.state.base import StateUnavailable
 from gateway.upstream.context import UpstreamContext
 from gateway.upstream.deadline import DEADLINE
 
+if TYPE_CHECKING:
+    from gateway.upstream.shared_tokens import SharedTokens
+
 __all__ = ["Token", "TokenCache", "TokenSource"]
+
+log = structlog.get_logger("gateway.tokens")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +112,12 @@ class TokenCache:
         return await self._join()
 
     def clear(self) -> Token | None:
-        """Forget the token (on close); returns it so the caller may revoke it."""
+        """Forget the token (on close); returns it so the caller may revoke it, unless it is
+        shared with other replicas (revoking it would log them all out)."""
         if self._renewing is not None:
             self._renewing.cancel()
         token, self._token = self._token, None
-        return token
+        return None if self._ctx.tokens is not None else token
 
     async def _join(self) -> Token:
         task = self._renewing
@@ -120,11 +134,69 @@ class TokenCache:
         """Renew and store the token before anyone can use it (a rotated refresh token is
         kept even when every caller has gone)."""
         try:
-            self._token = await self._renew(self._token)
+            shared = self._ctx.tokens
+            old = self._token
+            self._token = await (self._renew(old) if shared is None
+                                 else self._renew_shared(shared, old))
             return self._token
         finally:
             if self._renewing is asyncio.current_task():
                 self._renewing = None
+
+    def _usable(self, stored: Token | None, old: Token | None) -> bool:
+        """A stored token this process may take instead of renewing: good for a while yet and
+        not the one that was found stale or refused."""
+        return self._fresh(stored) and (old is None or stored is None or
+                                        stored.access != old.access)
+
+    async def _load(self, shared: SharedTokens) -> Token | None:
+        try:
+            return await shared.load()
+        except StateUnavailable:
+            return None
+
+    def _adopt(self, token: Token) -> Token:
+        self._ctx.redactor.add(token.access)
+        self._ctx.redactor.add(token.refresh)
+        return token
+
+    async def _renew_shared(self, shared: SharedTokens, old: Token | None) -> Token:
+        """Take the token another replica stored, else renew under the credential's lock."""
+        try:
+            stored = await shared.load()
+        except StateUnavailable:
+            # The store is down: renew in this process now rather than wait on it twice more.
+            log.warning("token_store_unavailable", source=self._ctx.source)
+            return await self._renew(old)
+        if self._usable(stored, old):
+            assert stored is not None
+            return self._adopt(stored)
+        hold = shared.hold()
+        try:
+            await hold.__aenter__()
+        except (StateUnavailable, Conflict) as exc:
+            # The store is down, or another replica held the lock past recordLockWait: renew
+            # in this process rather than fail the callers (at worst one extra login).
+            log.warning("token_lock_unavailable", source=self._ctx.source, error=type(exc).__name__)
+            stored = await self._load(shared)
+            if self._usable(stored, old):
+                assert stored is not None
+                return self._adopt(stored)
+            return await self._renew(stored or old)
+        try:
+            stored = await self._load(shared)  # the holder before us may have renewed it
+            if self._usable(stored, old):
+                assert stored is not None
+                return self._adopt(stored)
+            # The stored pair is the one to renew from: a rotated refresh token lives only there.
+            token = await self._renew(stored or old)
+            try:
+                await shared.save(token)
+            except StateUnavailable:
+                log.warning("token_store_failed", source=self._ctx.source)
+            return token
+        finally:
+            await hold.__aexit__(None, None, None)
 
     async def _renew(self, old: Token | None) -> Token:
         if old is not None and old.refresh:
@@ -135,9 +207,7 @@ class TokenCache:
                 token = await self._fetch("login", self._source.login())
         else:
             token = await self._fetch("login", self._source.login())
-        self._ctx.redactor.add(token.access)
-        self._ctx.redactor.add(token.refresh)
-        return token
+        return self._adopt(token)
 
     async def _fetch(self, kind: str, call: Awaitable[Token]) -> Token:
         counter = self._ctx.metrics.token_fetches

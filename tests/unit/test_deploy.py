@@ -146,13 +146,14 @@ def test_the_mounted_config_is_valid_and_wired_to_secrets(
                for e in container["env"] if "valueFrom" in e)
     env = {e["name"]: e.get("value", "x-secret") for e in container["env"]}
     env["REDIS_URL"] = "redis://:pw@redis:6379/0"
+    env["STATE_SECRET_KEY"] = "x-secret-of-16-chars"
     referenced = _references(text)
     assert referenced <= set(env), f"not set by the Deployment: {referenced - set(env)}"
     path = tmp_path / "gateway.yaml"
     path.write_text(text)
     config = _check_config(path, env, monkeypatch, capsys)
     # Every secret of the config comes from the Secret, none from a plain env value.
-    assert {"GATEWAY_API_KEY", "REDIS_URL", "SUGAR_PASSWORD"} <= from_secret
+    assert {"GATEWAY_API_KEY", "REDIS_URL", "STATE_SECRET_KEY", "SUGAR_PASSWORD"} <= from_secret
     assert config.state.backend == "redis"  # replicas share state
     grace = pod["terminationGracePeriodSeconds"]
     assert grace >= config.server.drainTimeout + config.server.requestTimeout + 5  # + preStop

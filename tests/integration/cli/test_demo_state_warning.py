@@ -22,6 +22,7 @@ def test_demo_warns_that_its_keys_die_with_it(spawn: Any, free_port: int,
 
 def test_no_warning_with_redis() -> None:
     shared: Any = StateConfig.model_validate({"backend": "redis",
-                                              "url": "redis://127.0.0.1:6379/0"})
+                                              "url": "redis://127.0.0.1:6379/0",
+                                              "secretKey": "x" * 16})
     assert restart_warning(shared) is None
     assert restart_warning(StateConfig()) is not None

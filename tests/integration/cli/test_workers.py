@@ -68,7 +68,7 @@ async def _workers(spawn: Any, tmp_path: Path, port: int, aiohttp_server: Any,
     config = tmp_path / "gateway.yaml"
     text = gateway_config_text({"slingr": h.source()}, server=server)
     text += (f"state:\n  backend: redis\n  url: {require_redis()}\n"
-             f"  prefix: 'test-workers-{uuid.uuid4().hex}:'\n")
+             f"  prefix: 'test-workers-{uuid.uuid4().hex}:'\n  secretKey: workers-state-key-0001\n")
     config.write_text(text)
     proc = spawn("serve", "--config", str(config), "--port", str(port), "--workers", "2")
     await eventually(lambda: _is_listening(port) or proc.poll() is not None, 30, "listening")

@@ -43,7 +43,8 @@ async def backend(request: pytest.FixtureRequest) -> dict[str, Any]:
     if request.param == "memory":
         return {"backend": "memory"}
     url = require_redis()
-    return {"backend": "redis", "url": url, "prefix": f"test:{uuid.uuid4().hex}:"}
+    return {"backend": "redis", "url": url, "prefix": f"test:{uuid.uuid4().hex}:",
+            "secretKey": "security-state-key-0001"}
 
 
 @pytest.fixture(autouse=True)

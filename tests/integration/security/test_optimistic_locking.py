@@ -25,7 +25,8 @@ WRITERS = 20
 @pytest.fixture
 def redis_state() -> dict[str, Any]:
     """One Redis state block (one key prefix) for every replica of a test."""
-    return {"backend": "redis", "url": require_redis(), "prefix": f"test:{uuid.uuid4().hex}:"}
+    return {"backend": "redis", "url": require_redis(), "prefix": f"test:{uuid.uuid4().hex}:",
+            "secretKey": "locking-state-key-0001"}
 
 
 def record_url(h: Harness, rid: str) -> str:

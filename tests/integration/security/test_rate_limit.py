@@ -87,7 +87,7 @@ async def test_replicas_share_the_bucket_through_redis(
 
 
 async def test_redis_down_lets_calls_through(gateway: Gateway) -> None:
-    state = {"backend": "redis", "url": "redis://127.0.0.1:1/0"}
+    state = {"backend": "redis", "url": "redis://127.0.0.1:1/0", "secretKey": "x" * 16}
     gw = await gateway(consumers=limited(), state=state)
     for _ in range(3):  # fails open: a limiter outage is not an API outage
         resp = await gw.get(GET, headers=auth())

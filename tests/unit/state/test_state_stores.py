@@ -85,11 +85,21 @@ async def test_unreachable_redis_is_a_clean_503() -> None:
 def test_factory_follows_the_config() -> None:
     assert isinstance(open_store(StateConfig()), MemoryStore)
     redis_cfg: Any = StateConfig.model_validate({"backend": "redis",
-                                                 "url": "redis://127.0.0.1:6379/15"})
+                                                 "url": "redis://127.0.0.1:6379/15",
+                                                 "secretKey": "x" * 16})
     assert isinstance(open_store(redis_cfg), RedisStore)
 
 
 def test_config_refuses_redis_without_url() -> None:
     with pytest.raises(ValueError, match="needs a url"):
         StateConfig.model_validate({"backend": "redis"})
+
+
+def test_config_refuses_redis_without_a_secret_key() -> None:
+    """Backend tokens are shared through Redis encrypted with it: no key, no start."""
+    with pytest.raises(ValueError, match=r"needs state\.secretKey"):
+        StateConfig.model_validate({"backend": "redis", "url": "redis://127.0.0.1:6379/15"})
+    with pytest.raises(ValueError, match="at least 16 characters"):
+        StateConfig.model_validate({"backend": "redis", "url": "redis://127.0.0.1:6379/15",
+                                    "secretKey": "short"})
 
