@@ -20,9 +20,11 @@ mode only sees values written to its files, so there they are sampled: by every 
 from __future__ import annotations
 
 import asyncio
+import struct
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -32,6 +34,8 @@ __all__ = ["SAMPLE_SECONDS", "Metrics"]
 
 # How stale another worker's gauges may be in a scrape (counters are always exact).
 SAMPLE_SECONDS = 1.0
+_READS = 5  # reads of the workers' files per scrape before the scrape fails
+log = structlog.get_logger("gateway.metrics")
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 # Label sets are bounded (route patterns, methods, statuses, sources, operations); the cap only
@@ -176,5 +180,14 @@ class _Sampled(Collector):
 
     def collect(self) -> Iterable[Metric]:
         self._metrics.sample()
-        found: Iterable[Metric] = self._files.collect()  # type: ignore[no-untyped-call]
-        return found
+        # Another worker may be growing its file (a new label child) or its file may be removed
+        # (a worker that ended) while this one reads: what was read is then cut or gone, and
+        # prometheus-client raises. Read again; a scrape answering 500 would hide every worker.
+        for attempt in range(_READS):
+            try:
+                return list(self._files.collect())  # type: ignore[no-untyped-call]
+            except (OSError, ValueError, struct.error) as exc:
+                if attempt == _READS - 1:
+                    raise
+                log.info("metrics_files_reread", error=repr(exc))
+        return []  # not reached: the last attempt returns or raises
