@@ -140,6 +140,8 @@ async def test_sigterm_drains_every_worker_and_exits_0(
         async with aiohttp.ClientSession() as s:
             async with s.get(f"http://127.0.0.1:{free_port}/metrics") as resp:
                 scrape = await resp.text()
+                # A failed scrape says why: the workers' own log has the traceback.
+                assert resp.status == 200, f"{scrape}\n{proc.err()[-4000:]}"
         return sum(v for labels, v in _samples(scrape, "gateway_bulkhead_in_flight")
                    if labels["source"] == "slingr")
 
