@@ -17,6 +17,8 @@ Raise anywhere, render once (``gateway/http/middleware/errors.py``). Each class 
     ├── PayloadTooLarge               413 payload_too_large
     ├── UnsupportedMediaType          415 unsupported_media_type
     ├── Unsupported                   422 unsupported
+    ├── NotExecuted                   424 not_executed        (a bulk entry not run)
+    │   └── NotSent                   424 not_executed        (the bulk call was stopped)
     ├── RateLimited                   429 rate_limited        (retry_after)
     └── BackendFailure                502 backend_error       (sent: was the call delivered?)
         ├── BackendAuthFailed         502 backend_auth_failed
@@ -46,7 +48,9 @@ __all__ = [
     "InvalidPage",
     "InvalidRequest",
     "MethodNotAllowed",
+    "NotExecuted",
     "NotFound",
+    "NotSent",
     "PayloadTooLarge",
     "RateLimited",
     "SourceInfo",
@@ -155,6 +159,28 @@ class UnsupportedMediaType(GatewayError):
 
 class Unsupported(GatewayError):
     status, error = 422, "unsupported"
+
+
+class NotExecuted(GatewayError):
+    """A bulk entry after the first failure of a ``failOnFirst`` batch: it was not run."""
+
+    status, error = 424, "not_executed"
+
+    def __init__(self) -> None:
+        super().__init__("Not executed because an earlier request failed", key="not_executed")
+
+
+class NotSent(NotExecuted):
+    """A bulk entry the gateway did not start because the call was stopped (deadline passed,
+    consumer gone, shutdown): it had no effect, unlike an entry whose outcome is unknown."""
+
+    def __init__(self) -> None:
+        GatewayError.__init__(
+            self,
+            "Not executed: the bulk call was stopped before this entry was sent (its time "
+            "limit passed, the client went away or the gateway is shutting down); it had no "
+            "effect", key="not_executed_stopped",
+        )
 
 
 class RateLimited(GatewayError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.errors import Detail, GatewayError, InvalidRequest, PayloadTooLarge
+from gateway.errors import Detail, InvalidRequest, NotExecuted, PayloadTooLarge
 
 __all__ = [
     "BODY_KEYS",
@@ -25,15 +25,6 @@ __all__ = [
 BODY_KEYS = frozenset({"requests", "failOnFirst"})
 ENTRY_KEYS = frozenset({"url", "method", "data", "headers"})
 _ABSENT: Any = object()
-
-
-class NotExecuted(GatewayError):
-    """An entry after the first failure of a ``failOnFirst`` batch: it was not run."""
-
-    status, error = 424, "not_executed"
-
-    def __init__(self) -> None:
-        super().__init__("Not executed because an earlier request failed", key="not_executed")
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from gateway.errors import GatewayError
+from gateway.errors import NotSent
 from gateway.upstream import deadline
 
 __all__ = [
@@ -50,20 +50,6 @@ WRITE_ROUTES = frozenset({
 # Past its deadline a write's calls end at once (the deadline clips every wait), so waiting
 # longer than this for writes on shutdown only covers the time to write their answers.
 WRITE_GRACE = 5.0
-
-
-class NotSent(GatewayError):
-    """A bulk entry the gateway did not start because the call was stopped (deadline passed,
-    consumer gone, shutdown): it had no effect, unlike an entry whose outcome is unknown."""
-
-    status, error = 424, "not_executed"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "Not executed: the bulk call was stopped before this entry was sent (its time "
-            "limit passed, the client went away or the gateway is shutting down); it had no "
-            "effect", key="not_executed_stopped",
-        )
 
 
 @dataclass(eq=False)

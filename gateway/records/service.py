@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.addresses import check_id
 from gateway.connector import BatchOp, BatchOutcome, Connector, EntityInfo, Record, writer
-from gateway.errors import Detail, GatewayError, InvalidRequest
+from gateway.errors import Detail, GatewayError, InvalidRequest, NotExecuted
 from gateway.http.envelope import ok_body, page_body
 from gateway.query.execute import project, run_query
 from gateway.query.parse import parse_body, parse_params
@@ -223,7 +223,6 @@ class RecordsService:
             if outcome.error is not None:
                 raise outcome.error
             if not outcome.executed:
-                from gateway.bulk.model import NotExecuted
                 raise NotExecuted()
             if planned.op.action != "delete" and outcome.record is None:
                 raise GatewayError(
