@@ -99,7 +99,9 @@ class ServerConfig(StrictModel):
         ge=1,
         description="records the gateway may walk to finish a query exactly (residual filters)",
     )
-    readyTimeout: float = Field(5.0, gt=0, description="seconds /readyz waits for each backend")
+    readyTimeout: float = Field(
+        5.0, gt=0, description="seconds a /v1/sources health check waits for each backend"
+    )
     requestTimeout: float = Field(
         60.0, gt=0, description="seconds one consumer request may take in all, retries included"
     )
