@@ -20,7 +20,6 @@ mode only sees values written to its files, so there they are sampled: by every 
 from __future__ import annotations
 
 import asyncio
-import struct
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -186,7 +185,7 @@ class _Sampled(Collector):
         for attempt in range(_READS):
             try:
                 return list(self._files.collect())  # type: ignore[no-untyped-call]
-            except (OSError, ValueError, struct.error) as exc:
+            except Exception as exc:
                 if attempt == _READS - 1:
                     raise
                 log.info("metrics_files_reread", error=repr(exc))

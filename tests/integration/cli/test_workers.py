@@ -89,8 +89,10 @@ async def test_both_workers_answer_and_metrics_add_up(
         # A connection per request: the kernel picks a worker per connection.
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as s:
             async with s.get(url + path) as resp:
-                assert resp.status == 200
-                return await resp.text()
+                text = await resp.text()
+                # A failed answer says why: the workers' own log has the traceback.
+                assert resp.status == 200, f"{text}\n{proc.err()[-4000:]}"
+                return text
 
     async def both_answered() -> bool:
         nonlocal sent, pids
