@@ -10,12 +10,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from gateway.errors import Detail, GatewayError
-from gateway.i18n import DEFAULT_LOCALE, lookup, translate
+from gateway.errors import GatewayError
 
 __all__ = [
-    "JSON_TYPE", "dumps", "error_body", "error_response", "json_response", "localized", "ok",
-    "ok_body", "page", "page_body",
+    "JSON_TYPE", "dumps", "error_body", "error_response", "json_response", "ok", "ok_body", "page",
+    "page_body",
 ]
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -74,42 +73,13 @@ def page(data: list[Any], *, page_no: int, page_size: int, total: int) -> web.Re
     return _json(page_body(data, page_no=page_no, page_size=page_size, total=total), 200)
 
 
-def localized(
-    key: str, error_id: str, msg: str, params: dict[str, Any], locale: str, *, detailed: bool
-) -> str:
-    """The human text of an error in ``locale``.
-
-    English is the raiser's own text when it gave one (it is the most specific). Elsewhere the
-    catalog's text for the key; when only the generic text of the error id exists and the raiser
-    said more in English with no translated details to carry it, that text follows in brackets
-    so no information is lost.
-    """
-    specific = bool(msg) and msg != key
-    if locale == DEFAULT_LOCALE and specific:
-        return msg
-    text = lookup(key, locale, params)
-    if text is not None and key != error_id:
-        return text
-    generic = text or lookup(error_id, locale)
-    if not generic:
-        return msg
-    if specific and not detailed and locale != DEFAULT_LOCALE:
-        return f"{generic} ({msg})"
-    return generic
-
-
-def _detail(d: Detail, locale: str) -> dict[str, str]:
-    return {"path": d.path, "msg": translate(d.key, locale, d.params, d.msg) if d.key else d.msg}
-
-
 def error_body(err: GatewayError, *, locale: str, request_id: str) -> dict[str, Any]:
+    """The error envelope: ``msg`` and each detail's ``msg`` in ``locale``."""
     body: dict[str, Any] = {
         "code": err.status,
         "error": err.error,
-        "msg": localized(
-            err.key, err.error, err.msg, err.params, locale, detailed=bool(err.details)
-        ),
-        "details": [_detail(d, locale) for d in err.details],
+        "msg": err.text(locale),
+        "details": [{"path": d.path, "msg": d.text(locale)} for d in err.details],
         "requestId": request_id,
     }
     if err.source is not None:
