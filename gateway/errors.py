@@ -98,7 +98,10 @@ class Detail:
     def __init__(
         self, path: str, key: str | None = None, params: Mapping[str, Any] | str | None = None,
         legacy_params: Mapping[str, Any] | None = None, *, msg: str | None = None,
+        english: str | None = None,  # dataclasses.replace() passes it on
     ) -> None:
+        if english is not None:
+            msg, key = english, key or english
         english, key, params = _legacy_detail(key, params, legacy_params, msg)
         object.__setattr__(self, "path", path)
         object.__setattr__(self, "key", key)
