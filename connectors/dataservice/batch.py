@@ -105,7 +105,8 @@ def _failures(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 def version_conflict(source: str, entity: str, record_id: str, version: str) -> Conflict:
     """What an update with a stale ``version`` raises (the service has no locking of its own)."""
-    return Conflict(f"Record {record_id} in {source}/{entity} changed since version {version}",
+    return Conflict("version_changed",
+                    {"id": record_id, "source": source, "entity": entity, "version": version},
                     source=SourceInfo(source, None, "version_mismatch"))
 
 
@@ -154,7 +155,8 @@ class Batches:
     async def run(self, entity: str, ops: Sequence[BatchOp], fail_on_first: bool
                   ) -> list[BatchOutcome]:
         if len(ops) > BATCH_LIMIT:
-            raise InvalidRequest(f"{self._source}: at most {BATCH_LIMIT} writes per batch call")
+            raise InvalidRequest("batch_too_large", {
+                "source": self._source, "backend": "Data Service", "limit": BATCH_LIMIT})
         out: dict[int, BatchOutcome] = {}
         stopped = False
         for chunk in self._chunks(ops):
@@ -179,15 +181,15 @@ class Batches:
     def _item(self, op: BatchOp) -> Any:
         if op.action == "create":
             if op.data is None:
-                raise InvalidRequest("A batch create needs the record's data")
+                raise InvalidRequest("batch_needs_data")
             return self._wire(op.data)
         if not op.record_id:
-            raise InvalidRequest(f"A batch {op.action} needs the record id")
+            raise InvalidRequest("batch_needs_id", {"action": op.action})
         if op.action == "delete":
             return op.record_id
         body = self._wire(op.data or {})
         if "Id" in body and str(body.pop("Id")) != op.record_id:
-            raise InvalidRequest("The record id cannot be changed", key="invalid_request")
+            raise InvalidRequest("id_immutable")
         return {"Id": op.record_id, **body}
 
     def _chunks(self, ops: Sequence[BatchOp]) -> list[list[_Entry]]:
@@ -299,8 +301,8 @@ class Batches:
         if got.status == "failed":
             return BatchOutcome(error=self._failure(entity, op, got.error or ""))
         return BatchOutcome(error=BackendFailure(
-            f"{self._source}: the Data Service did not report record {got.index + 1} of its "
-            "batch; it may or may not be stored", sent=True,
+            "batch_item_unreported", {"source": self._source, "backend": "The Data Service",
+                                      "number": got.index + 1}, sent=True,
             source=SourceInfo(self._source, 200, "unreported"),
         ))
 

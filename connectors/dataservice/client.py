@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.dataservice.config import DataServiceSource
-from gateway.errors import BackendFailure, SourceInfo
+from gateway.kit.base import BackendClient
 from gateway.upstream.client import Upstream
-from gateway.upstream.urls import join
 
 __all__ = ["DataServiceClient", "envelope"]
 
@@ -28,43 +27,31 @@ def envelope(body: Any) -> tuple[list[dict[str, Any]], int | None]:
     return [r for r in records if isinstance(r, dict)], total
 
 
-class DataServiceClient:
+class DataServiceClient(BackendClient):
     """The service's endpoints as methods returning decoded JSON; errors as gateway errors."""
 
+    backend = "Data Service"
+
     def __init__(self, upstream: Upstream, config: DataServiceSource) -> None:
-        self._up = upstream
-        self._api = config.api_url
+        super().__init__(upstream, config.api_url)
         self._headers = {"X-UIPATH-FolderKey": config.folderKey} if config.folderKey else None
         self._expansion = (
             {"expansionLevel": str(config.expansionLevel)}
             if config.expansionLevel is not None else {}
         )
 
-    def url(self, *parts: str) -> str:
-        return join(self._api, *parts)
-
     @property
     def headers(self) -> Mapping[str, str] | None:
         return self._headers
 
-    def bad(self, what: str) -> BackendFailure:
-        src = self._up.ctx.source
-        return BackendFailure(
-            f"{src}: Data Service {what} answer has an unexpected shape",
-            sent=True, source=SourceInfo(src, 200, "malformed_body"),
-        )
-
     async def _json(self, op: str, method: str, url: str, *, safe: bool,
                     params: Mapping[str, str] | None = None, json: Any = None) -> Any:
-        resp = await self._up.request(op, method, url, safe=safe, params=params, json=json,
+        resp = await self.upstream.request(op, method, url, safe=safe, params=params, json=json,
                                       headers=self._headers)
         return resp.json()
 
-    async def _object(self, op: str, method: str, url: str, **kw: Any) -> dict[str, Any]:
-        body = await self._json(op, method, url, **kw)
-        if not isinstance(body, dict):
-            raise self.bad(op)
-        return body
+    async def object(self, op: str, method: str, url: str, **kw: Any) -> dict[str, Any]:
+        return await super().object(op, method, url, headers=self._headers, **kw)
 
     async def query(self, entity: str, body: dict[str, Any], op: str = "query"
                     ) -> tuple[list[dict[str, Any]], int | None]:
@@ -87,26 +74,26 @@ class DataServiceClient:
 
     async def entity(self, entity_id: str) -> dict[str, Any]:
         """``GET /Entity/<id>``: one entity's schema with its fields."""
-        return await self._object("metadata", "GET", self.url("Entity", entity_id), safe=True)
+        return await self.object("metadata", "GET", self.url("Entity", entity_id), safe=True)
 
     async def read(self, entity: str, record_id: str) -> dict[str, Any]:
-        return await self._object("get", "GET", self.url("EntityService", entity, "read",
+        return await self.object("get", "GET", self.url("EntityService", entity, "read",
                                                          record_id),
                                   safe=True, params=self._expansion or None)
 
     async def insert(self, entity: str, data: dict[str, Any]) -> dict[str, Any]:
-        return await self._object("create", "POST", self.url("EntityService", entity, "insert"),
+        return await self.object("create", "POST", self.url("EntityService", entity, "insert"),
                                   safe=False, params=self._expansion or None, json=data)
 
     async def update(self, entity: str, record_id: str, data: dict[str, Any]) -> dict[str, Any]:
         # POST, not PUT/PATCH: omitted fields are left alone, an explicit null clears.
-        return await self._object(
+        return await self.object(
             "update", "POST", self.url("EntityService", entity, "update", record_id),
             safe=False, params=self._expansion or None, json=data,
         )
 
     async def delete(self, entity: str, record_id: str) -> None:
-        await self._up.request("delete", "DELETE",
+        await self.upstream.request("delete", "DELETE",
                                self.url("EntityService", entity, "delete", record_id),
                                safe=False, headers=self._headers, expect_json=False)
 

@@ -7,13 +7,12 @@ addresses entities by name, so no name → GUID lookup is needed before a call.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Sequence
+from collections.abc import AsyncIterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from functools import partial
 from typing import Any
 
 import aiohttp
-from cachetools import TTLCache
 
 from connectors.dataservice.auth import auth_header, token_source
 from connectors.dataservice.batch import (
@@ -26,7 +25,7 @@ from connectors.dataservice.batch import (
 )
 from connectors.dataservice.client import DataServiceClient
 from connectors.dataservice.config import DataServiceSource
-from connectors.dataservice.errors import BatchRejected, classify
+from connectors.dataservice.errors import TABLE, BatchRejected, classify
 from connectors.dataservice.files import DataServiceFiles
 from connectors.dataservice.metadata import entity_from_config, entity_from_metadata
 from connectors.dataservice.query import (
@@ -46,18 +45,17 @@ from gateway.connector import (
     PushedQuery,
     Record,
 )
-from gateway.errors import InvalidRequest, NotFound, SourceInfo
+from gateway.errors import GatewayError, InvalidRequest, NotFound
+from gateway.kit.base import HttpConnector
+from gateway.kit.oauth2 import ClientCredentials
 from gateway.query.model import Condition, Filter
 from gateway.state.lock import RecordLocks
 from gateway.state.memory import MemoryStore
-from gateway.upstream.client import Upstream
+from gateway.upstream.client import UpstreamResponse
 from gateway.upstream.context import UpstreamContext
 from gateway.upstream.retry import RetryPolicy
-from gateway.upstream.tokens import TokenCache
 
 __all__ = ["DataServiceConnector", "from_wire", "to_wire"]
-
-_METADATA_TTL = 300.0
 
 
 def from_wire(record: dict[str, Any], fields: tuple[str, ...] | None = None) -> Record:
@@ -74,8 +72,11 @@ def to_wire(data: Record) -> dict[str, Any]:
     return {wire_name(k): v for k, v in data.items()}
 
 
-class DataServiceConnector:
+class DataServiceConnector(HttpConnector):
     """One Data Service source for one external application; does not own the shared session."""
+
+    backend = "Data Service"
+    table = TABLE
 
     def __init__(
         self,
@@ -87,34 +88,29 @@ class DataServiceConnector:
         policy: RetryPolicy | None = None,
         token_skew: float = 60.0,
     ) -> None:
-        self.name = name
         self.config = config
+        super().__init__(name, config, session, ctx, policy=policy, token_skew=token_skew,
+                         secrets=[config.auth.clientSecret.get_secret_value()])
         self.capabilities = capabilities(config.maxPerCall)
-        self._classify = partial(classify, name)
-        self._upstream = Upstream(session, ctx, self._classify, policy=policy)
-        self._auth = token_source(self._upstream, config)
-        self._tokens = TokenCache(self._auth, ctx, skew=token_skew)
-        self._upstream.use_auth(self._tokens, auth_header)
-        self._client = DataServiceClient(self._upstream, config)
-        self._files = DataServiceFiles(self._upstream, self._client)
+        self._client = DataServiceClient(self.upstream, config)
+        self._files = DataServiceFiles(self.upstream, self._client)
         # The service has no conditional update: versioned writes compare UpdateTime, then
         # write, holding the record's lock in the gateway's state store meanwhile (alone: a
         # lock in this process).
         self._locks = ctx.locks if ctx.locks is not None else RecordLocks(MemoryStore())
-        self._batches = Batches(self._client, name, self._classify, from_wire, self._not_found,
+        self._batches = Batches(self._client, name, self.classify, from_wire, self._not_found,
                                 to_wire, self._locks, self._lock_key)
-        self._meta: TTLCache[str, EntityInfo] = TTLCache(maxsize=512, ttl=_METADATA_TTL)
-        ctx.redactor.add(config.auth.clientSecret.get_secret_value())
+
+    def classify(self, op: str, resp: UpstreamResponse) -> GatewayError:
+        return classify(self.name, op, resp)  # the table, and batch answers sent as a 400
+
+    def token_source(self) -> ClientCredentials:
+        return token_source(self.upstream, self.config)
+
+    def auth_header(self, access: str) -> Mapping[str, str]:
+        return auth_header(access)
 
     # -- discovery ---------------------------------------------------------------------------
-
-    def _unknown_entity(self, entity: str, source: SourceInfo | None = None) -> NotFound:
-        return NotFound(f"Entity {entity} was not found in {self.name}", key="unknown_entity",
-                        params={"source": self.name, "entity": entity}, source=source)
-
-    def _check_entity(self, entity: str) -> None:
-        if self.config.entities is not None and entity not in self.config.entities:
-            raise self._unknown_entity(entity)
 
     async def _schema(self, meta: dict[str, Any]) -> EntityInfo:
         if not isinstance(meta.get("fields"), list) and isinstance(meta.get("id"), str):
@@ -123,29 +119,25 @@ class DataServiceConnector:
 
     async def describe(self, entity: str) -> EntityInfo:
         """Fields from ``GET /Entity`` (5 min cache), overridden by the config's."""
-        self._check_entity(entity)
-        cached = self._meta.get(entity)
-        if cached is not None:
-            return cached
+        self.check_entity(entity)
+        return await self.described(entity, partial(self._describe, entity))
+
+    async def _describe(self, entity: str) -> EntityInfo:
         configured = self.config.entities.get(entity) if self.config.entities else None
         listed = next((e for e in await self._client.entities() if e["name"] == entity), None)
         if listed is not None:
             info = await self._schema(listed)
-            if configured is not None:
-                info = entity_from_config(entity, configured, info)
-        elif configured is not None:
-            info = entity_from_config(entity, configured)
-        else:
-            raise self._unknown_entity(entity)
-        self._meta[entity] = info
-        return info
+            return entity_from_config(entity, configured, info) if configured else info
+        if configured is not None:
+            return entity_from_config(entity, configured)
+        raise self.unknown_entity(entity)
 
     async def entities(self) -> list[EntityInfo]:
         if self.config.entities is not None:
             return [await self.describe(name) for name in self.config.entities]
         found = []
         for meta in sorted(await self._client.entities(), key=lambda e: str(e["name"])):
-            info = self._meta[str(meta["name"])] = await self._schema(meta)
+            info = self.meta[str(meta["name"])] = await self._schema(meta)
             found.append(info)
         return found
 
@@ -183,10 +175,7 @@ class DataServiceConnector:
         return total
 
     def _not_found(self, entity: str, record_id: str, exc: NotFound) -> NotFound:
-        return NotFound(f"Record {record_id} was not found in {self.name}/{entity}",
-                        key="record_not_found",
-                        params={"source": self.name, "entity": entity, "id": record_id},
-                        source=exc.source)
+        return self.record_not_found(entity, record_id, exc.source)
 
     async def get(self, entity: str, record_id: str, fields: tuple[str, ...] | None) -> Record:
         await self.describe(entity)  # an unknown entity is told apart from an unknown record
@@ -209,7 +198,7 @@ class DataServiceConnector:
         body = to_wire(data)
         if "Id" in body:
             if str(body.pop("Id")) != record_id:
-                raise InvalidRequest("The record id cannot be changed", key="invalid_request")
+                raise InvalidRequest("id_immutable")
         # Every update through the gateway holds the record's lock, unversioned ones too: one
         # landing between a versioned update's read and write would be overwritten unseen.
         # Writes made outside the gateway still can (README, "Optimistic locking").
@@ -274,7 +263,7 @@ class DataServiceConnector:
         """``update-batch``: each record carries its ``id``; one outcome per record, in order."""
         items = [to_wire(r) for r in records]
         if any(not isinstance(i.get("Id"), str) for i in items):
-            raise InvalidRequest("Every record of an update batch needs its id")
+            raise InvalidRequest("batch_needs_id", {"action": "update"})
         return await self._batch("update_batch", entity, "update-batch", items, "update",
                                  fail_on_first)
 
@@ -302,9 +291,7 @@ class DataServiceConnector:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def check(self) -> None:
-        await self._tokens.get()
+        await super().check()
         await self._client.entities()
 
-    async def aclose(self) -> None:
-        """Nothing to revoke: a client-credentials token simply expires."""
-        self._tokens.clear()
+    # aclose (HttpConnector): nothing to revoke, a client-credentials token simply expires.

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from gateway.errors import Detail, GatewayError, InvalidRequest, SourceInfo
-from gateway.kit.classify import MAINTENANCE_RETRY_AFTER, Reading, Table, by_table
+from gateway.kit.classify import (
+    MAINTENANCE_RETRY_AFTER,
+    Reading,
+    Table,
+    backend_detail,
+    by_table,
+)
 from gateway.upstream.client import UpstreamResponse
 
 __all__ = ["BATCH_OPS", "MAINTENANCE_RETRY_AFTER", "TOKEN_OPS", "BatchRejected", "classify",
@@ -20,8 +27,8 @@ class BatchRejected(InvalidRequest):
     """A batch answered 400 whose body is still a batch answer (per-record failures reported as
     a 400, as UiPath's Python SDK recovers); the batch code reads ``answer``."""
 
-    def __init__(self, msg: str, answer: dict[str, Any], **kw: Any) -> None:
-        super().__init__(msg, **kw)
+    def __init__(self, answer: dict[str, Any], text: str, **kw: Any) -> None:
+        super().__init__("backend_said", {"source": kw["source"].name, "text": text}, **kw)
         self.answer = answer
 
 # status -> the source error id shown when the body names none
@@ -46,15 +53,18 @@ def message(body: Any, raw: bytes) -> str | None:
     return None
 
 
-def _details(body: Any, fallback: str) -> list[Detail]:
+def _details(body: Any, fallback: str | None) -> list[Detail]:
     """ASP.NET ProblemDetails ``errors: {field: [msg]}`` become one detail each."""
     out: list[Detail] = []
     errors = body.get("errors") if isinstance(body, dict) else None
     if isinstance(errors, dict):
         for path, msgs in errors.items():
             for msg in msgs if isinstance(msgs, list) else [msgs]:
-                out.append(Detail(path=str(path), msg=str(msg)))
-    return out or [Detail(path="", msg=fallback)]
+                out.append(backend_detail(str(path), str(msg)))
+    if out:
+        return out
+    return [backend_detail("", fallback) if fallback else
+            Detail("", "rejected_by_backend", {"backend": "the Data Service"})]
 
 
 def _label(body: Any, default: str) -> str:
@@ -72,19 +82,18 @@ def _read(resp: UpstreamResponse, body: Any, op: str) -> Reading:
     text = message(body, resp.body)
     default = ("invalid_client" if op in TOKEN_OPS and resp.status in (400, 401, 403)
                else _DEFAULT_LABELS.get(resp.status, "server_error"))
-    details = _details(body, text or "rejected by the Data Service")
+    details = _details(body, text)
     if op in _WRITE_OPS and len(details) == 1 and not details[0].path:
-        details = [Detail(path="data", msg=details[0].msg)]
+        details = [replace(details[0], path="data")]
     # The message is the service's text, never its error id.
     return Reading(label=_label(body, default),
-                   text=text or f"Data Service answered HTTP {resp.status}", details=details)
+                   text=text or f"HTTP {resp.status}", details=details)
 
 
 TABLE = Table(
     backend="Data Service", read=_read, token_ops=TOKEN_OPS, plain_failures=True,
     # invalid_client, unauthorized_client, invalid_scope: our configured credentials
-    auth_text="UiPath identity refused the gateway's client credentials",
-    renewed_text="Data Service refused the gateway's renewed token",
+    auth_key="identity_refused_credentials", renewed_key="backend_refused_renewed_token",
 )
 
 
@@ -94,6 +103,6 @@ def classify(source: str, op: str, resp: UpstreamResponse) -> GatewayError:
     if (op in BATCH_OPS and resp.status == 400 and isinstance(body, dict)
             and isinstance(body.get("successRecords"), list)):
         got = _read(resp, body, op)
-        return BatchRejected(f"{source}: {got.text}", body,
+        return BatchRejected(body, got.text or "",
                              source=SourceInfo(source, resp.status, got.label))
     return by_table(TABLE, source, op, resp)

@@ -345,9 +345,9 @@ def to_filter_group(filter: Filter, fields: Mapping[str, FieldInfo]) -> dict[str
         for cond in group.conditions:
             field = fields.get(cond.field)
             if field is None or not pushable(cond, field):
-                raise Unsupported(
-                    f"condition {cond.field} {cond.operator} cannot be sent to the Data Service"
-                )
+                raise Unsupported("condition_not_pushable", {
+                    "field": cond.field, "operator": cond.operator,
+                    "backend": "the Data Service"})
             _add(cond, _kind(field), into, nested)
         ands.append(_group(AND, into, nested))
     if not ands:

@@ -53,10 +53,8 @@ class SlingrTokenSource:
         source = self._upstream.ctx.source
         token = body.get("token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise BackendFailure(
-                f"{source}: Slingr login answer has no token",
-                sent=True, source=SourceInfo(source, 200, "malformed_token"),
-            )
+            raise BackendFailure("malformed_token", {"source": source, "issuer": "Slingr login"},
+                                 sent=True, source=SourceInfo(source, 200, "malformed_token"))
         return Token(
             access=token,
             expires_at=time.monotonic() + TOKEN_LIFETIME,

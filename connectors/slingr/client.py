@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import BackendFailure, SourceInfo
-from gateway.upstream.client import Upstream
-from gateway.upstream.urls import join, joined
+from gateway.kit.base import BackendClient
+from gateway.upstream.urls import joined
 
 __all__ = ["ListAnswer", "SlingrClient"]
 
@@ -21,32 +20,14 @@ class ListAnswer:
     items: list[dict[str, Any]]
 
 
-class SlingrClient:
+class SlingrClient(BackendClient):
     """Slingr's endpoints as methods returning decoded JSON; errors come out as gateway errors."""
 
-    def __init__(self, upstream: Upstream, base_url: str) -> None:
-        self._up = upstream
-        self.base = base_url
-
-    def url(self, *parts: str) -> str:
-        return join(self.base, *parts)
-
-    def bad(self, what: str) -> BackendFailure:
-        src = self._up.ctx.source
-        return BackendFailure(
-            f"{src}: Slingr {what} answer has an unexpected shape",
-            sent=True, source=SourceInfo(src, 200, "malformed_body"),
-        )
-
-    async def _object(self, op: str, method: str, url: str, **kw: Any) -> dict[str, Any]:
-        body = (await self._up.request(op, method, url, **kw)).json()
-        if not isinstance(body, dict):
-            raise self.bad(op)
-        return body
+    backend = "Slingr"
 
     async def query(self, entity: str, params: dict[str, str]) -> ListAnswer:
         """``GET /data/{entity}?<query>``."""
-        answer = await self._object(
+        answer = await self.object(
             "query", "GET", self.url("data", entity), params=params, safe=True
         )
         total, offset, items = answer.get("total"), answer.get("offset"), answer.get("items")
@@ -59,15 +40,15 @@ class SlingrClient:
 
     async def get(self, entity: str, record_id: str, fields: list[str] | None) -> dict[str, Any]:
         params = {"_fields": ",".join(fields)} if fields else None
-        return await self._object(
+        return await self.object(
             "get", "GET", self.url("data", entity, record_id), params=params, safe=True
         )
 
     async def create(self, entity: str, data: dict[str, Any]) -> dict[str, Any]:
-        return await self._object("create", "POST", self.url("data", entity), json=data, safe=False)
+        return await self.object("create", "POST", self.url("data", entity), json=data, safe=False)
 
     async def update(self, entity: str, record_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return await self._object(
+        return await self.object(
             "update", "PUT", self.url("data", entity, record_id), json=data, safe=False
         )
 
@@ -76,4 +57,4 @@ class SlingrClient:
         the job reference (``job``)."""
         params = {"_async": "true"} if job else None
         url = f"{self.url('data', entity)}/{joined(ids, ',')}"
-        return await self._object("delete", "DELETE", url, params=params, safe=False)
+        return await self.object("delete", "DELETE", url, params=params, safe=False)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from typing import Any
 
 import aiohttp
-from cachetools import TTLCache
 
 from connectors.slingr import files
 from connectors.slingr.auth import SlingrTokenSource, auth_header
 from connectors.slingr.client import SlingrClient
 from connectors.slingr.config import SlingrSource
-from connectors.slingr.errors import classify
+from connectors.slingr.errors import TABLE
 from connectors.slingr.metadata import entity_from_config, entity_from_sample
 from connectors.slingr.paging import walk_ids
 from connectors.slingr.query import DELETE_CHUNK, capabilities, pushable, sort_params, to_params
@@ -33,19 +32,18 @@ from gateway.errors import (
     Forbidden,
     GatewayError,
     InvalidRequest,
+    NotExecuted,
     NotFound,
     SourceInfo,
     Unsupported,
 )
+from gateway.kit.base import HttpConnector
 from gateway.query.model import Condition, Filter
-from gateway.upstream.client import Upstream
 from gateway.upstream.context import UpstreamContext
 from gateway.upstream.retry import RetryPolicy
-from gateway.upstream.tokens import TokenCache
 
 __all__ = ["DELETE_CHUNK", "SAMPLE_SIZE", "SlingrConnector"]
 
-_METADATA_TTL = 300.0
 SAMPLE_SIZE = 200  # records read to infer an unconfigured entity's fields
 
 
@@ -59,8 +57,11 @@ def present(record: dict[str, Any], fields: tuple[str, ...] | None) -> Rec:
     return {k: v for k, v in record.items() if k in keep}
 
 
-class SlingrConnector:
+class SlingrConnector(HttpConnector):
     """One Slingr app for one set of credentials; does not own the shared session."""
+
+    backend = "Slingr"
+    table = TABLE
 
     def __init__(
         self,
@@ -71,55 +72,43 @@ class SlingrConnector:
         *,
         policy: RetryPolicy | None = None,
     ) -> None:
-        self.name = name
         self.config = config
+        super().__init__(name, config, session, ctx, policy=policy,
+                         secrets=[config.auth.password.get_secret_value()])
         self.capabilities = capabilities(config.maxPerCall)
-        self._upstream = Upstream(session, ctx, partial(classify, name), policy=policy)
-        self._tokens = TokenCache(SlingrTokenSource(self._upstream, config), ctx)
-        self._upstream.use_auth(self._tokens, auth_header)
-        self._client = SlingrClient(self._upstream, config.base_url)
-        self._meta: TTLCache[str, EntityInfo] = TTLCache(maxsize=512, ttl=_METADATA_TTL)
-        ctx.redactor.add(config.auth.password.get_secret_value())
+        self._client = SlingrClient(self.upstream, config.base_url)
+
+    def token_source(self) -> SlingrTokenSource:
+        return SlingrTokenSource(self.upstream, self.config)
+
+    def auth_header(self, access: str) -> Mapping[str, str]:
+        return auth_header(access)
+
+    def _not_found(self, entity: str, record_id: str, exc: NotFound) -> NotFound:
+        return self.record_not_found(entity, record_id, exc.source)
 
     # -- discovery ---------------------------------------------------------------------------
 
-    def _unknown_entity(self, entity: str, source: SourceInfo | None = None) -> NotFound:
-        return NotFound(
-            f"Entity {entity} was not found in {self.name}", key="unknown_entity",
-            params={"source": self.name, "entity": entity}, source=source,
-        )
-
-    def _not_found(self, entity: str, record_id: str, exc: NotFound) -> NotFound:
-        return NotFound(
-            f"Record {record_id} was not found in {self.name}/{entity}", key="record_not_found",
-            params={"source": self.name, "entity": entity, "id": record_id}, source=exc.source,
-        )
-
     async def describe(self, entity: str) -> EntityInfo:
         """Configured fields, else fields inferred from a sample (either cached 5 min)."""
-        cached = self._meta.get(entity)
-        if cached is not None:
-            return cached
+        return await self.described(entity, partial(self._describe, entity))
+
+    async def _describe(self, entity: str) -> EntityInfo:
         if self.config.entities is not None:
             configured = self.config.entities.get(entity)
             if configured is None:
-                raise self._unknown_entity(entity)
-            info = entity_from_config(entity, configured)
-        else:
-            try:
-                sample = await self._client.query(entity, {"_size": str(SAMPLE_SIZE)})
-            except NotFound as exc:
-                raise self._unknown_entity(entity, exc.source) from None
-            info = entity_from_sample(entity, sample.items)
-        self._meta[entity] = info
-        return info
+                raise self.unknown_entity(entity)
+            return entity_from_config(entity, configured)
+        try:
+            sample = await self._client.query(entity, {"_size": str(SAMPLE_SIZE)})
+        except NotFound as exc:
+            raise self.unknown_entity(entity, exc.source) from None
+        return entity_from_sample(entity, sample.items)
 
     async def entities(self) -> list[EntityInfo]:
         if self.config.entities is None:
-            raise Unsupported(
-                f"{self.name}: Slingr's runtime API does not list entities; name them under "
-                "`entities:` in this source's config"
-            )
+            raise Unsupported("entities_not_listed",
+                              {"source": self.name, "backend": "Slingr's runtime API"})
         return [await self.describe(name) for name in self.config.entities]
 
     def pushable(self, entity: EntityInfo, condition: Condition) -> bool:
@@ -173,15 +162,13 @@ class SlingrConnector:
         try:
             return await self._client.create(entity, body)
         except NotFound as exc:
-            raise self._unknown_entity(entity, exc.source) from None
+            raise self.unknown_entity(entity, exc.source) from None
 
     async def update(self, entity: str, record_id: str, data: Rec, version: str | None) -> Rec:
         body = {k: v for k, v in data.items() if k not in ("id", "version", "label")}
         if version is not None:
             if not version.strip().isdigit():
-                raise InvalidRequest(
-                    f"Slingr versions are whole numbers, not {version!r}", key="bad_version",
-                )
+                raise InvalidRequest("bad_version", {"backend": "Slingr", "version": version})
             body["version"] = int(version)
         try:
             return await self._client.update(entity, record_id, body)
@@ -217,9 +204,9 @@ class SlingrConnector:
         if widened:
             # Slingr acted on records no entry named: never report that as per-entry outcomes.
             raise BackendFailure(
-                f"{self.name}: Slingr's delete of {len(chunk)} ids answered for "
-                f"{len(widened)} other records ({', '.join(widened[:5])})", sent=True,
-                source=SourceInfo(self.name, 200, "widened_delete"),
+                "widened_delete", {"source": self.name, "backend": "Slingr", "count": len(chunk),
+                                   "others": len(widened), "ids": ", ".join(widened[:5])},
+                sent=True, source=SourceInfo(self.name, 200, "widened_delete"),
             )
         return {rid: self._outcome(entity, rid, answer.get(rid)) for rid in chunk}
 
@@ -230,12 +217,12 @@ class SlingrConnector:
         or one more each time an id comes back (the answer is keyed by id, so one call cannot
         say what each of two deletes of the same record did)."""
         if fail_on_first:
-            raise Unsupported(f"{self.name}: Slingr's delete by ids runs every id; it cannot "
-                              "stop at the first failure")
+            raise Unsupported("batch_cannot_stop", {"source": self.name, "backend": "Slingr"})
         if any(op.action != "delete" for op in ops):
-            raise Unsupported(f"{self.name}: Slingr batches deletes only")
+            raise Unsupported("batch_deletes_only", {"source": self.name, "backend": "Slingr"})
         if len(ops) > DELETE_CHUNK:
-            raise InvalidRequest(f"{self.name}: at most {DELETE_CHUNK} deletes per call")
+            raise InvalidRequest("batch_too_large",
+                                 {"source": self.name, "backend": "Slingr", "limit": DELETE_CHUNK})
         out: list[BatchOutcome | None] = [None] * len(ops)
         chunk: list[int] = []
 
@@ -249,15 +236,14 @@ class SlingrConnector:
 
         for i, op in enumerate(ops):
             if not op.record_id:
-                out[i] = BatchOutcome(error=InvalidRequest("A batch delete needs the record id"))
+                out[i] = BatchOutcome(error=InvalidRequest("batch_needs_id", {"action": "delete"}))
                 continue
             if any(ops[j].record_id == op.record_id for j in chunk):
                 await flush()
             chunk.append(i)
         if chunk:
             await flush()
-        return [o if o is not None else BatchOutcome(error=InvalidRequest("not run"))
-                for o in out]
+        return [o if o is not None else BatchOutcome(error=NotExecuted()) for o in out]
 
     def _outcome(self, entity: str, rid: str, item: Any) -> GatewayError | None:
         if isinstance(item, dict) and item.get("status") == "ok":
@@ -265,11 +251,9 @@ class SlingrConnector:
         message = item.get("errorMessage") if isinstance(item, dict) else None
         info = SourceInfo(self.name, 200, "error")
         if message is None or "not found" in str(message).lower() or "exist" in str(message):
-            return NotFound(
-                f"Record {rid} was not found in {self.name}/{entity}", key="record_not_found",
-                params={"source": self.name, "entity": entity, "id": rid}, source=info,
-            )
-        return InvalidRequest(f"{self.name}: {message}", source=info)
+            return self.record_not_found(entity, rid, info)
+        return InvalidRequest("backend_said", {"source": self.name, "text": str(message)},
+                              source=info)
 
     async def delete_many_job(self, entity: str, ids: list[str]) -> str:
         """Delete by ids as a Slingr background job (``_async``); its job id."""
@@ -285,11 +269,8 @@ class SlingrConnector:
         record = await self.get(entity, record_id, (field,))
         ref = record.get(field)
         if ref is not None and not (isinstance(ref, dict) and isinstance(ref.get("id"), str)):
-            raise InvalidRequest(f"Field {field} of {entity} does not hold a file")
+            raise InvalidRequest("not_a_file_field", {"field": field, "entity": entity})
         return ref
-
-    def _no_file(self, entity: str, record_id: str, field: str) -> NotFound:
-        return NotFound(f"Record {record_id} of {self.name}/{entity} has no file in {field}")
 
     def open_file(
         self, entity: str, record_id: str, field: str
@@ -302,9 +283,9 @@ class SlingrConnector:
     ) -> AsyncIterator[FileDownload]:
         ref = await self._file_ref(entity, record_id, field)
         if ref is None:
-            raise self._no_file(entity, record_id, field)
+            raise self.file_not_found(entity, record_id, field)
         url = self._client.url("data", entity, record_id, "files", ref["id"])
-        async with files.download(self._upstream, url, ref.get("name")) as download:
+        async with files.download(self.upstream, url, ref.get("name")) as download:
             yield download
 
     async def put_file(
@@ -313,7 +294,7 @@ class SlingrConnector:
     ) -> FileInfo:
         await self._file_ref(entity, record_id, field)  # 404 before streaming; token proven
         uploaded = await files.upload(
-            self._upstream, self._client.url("files"), filename=filename,
+            self.upstream, self._client.url("files"), filename=filename,
             content_type=content_type, chunks=chunks,
         )
         await self.update(entity, record_id, {field: {"id": uploaded["fileId"]}}, None)
@@ -321,15 +302,10 @@ class SlingrConnector:
 
     async def delete_file(self, entity: str, record_id: str, field: str) -> None:
         if await self._file_ref(entity, record_id, field) is None:
-            raise self._no_file(entity, record_id, field)
+            raise self.file_not_found(entity, record_id, field)
         await self.update(entity, record_id, {field: None}, None)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def check(self) -> None:
-        """A login proves the app answers and our credentials work."""
-        await self._tokens.get()
-
-    async def aclose(self) -> None:
-        """Forget the token; Slingr has no logout call and tokens expire when idle."""
-        self._tokens.clear()
+    # check: a login proves the app answers and our credentials work; aclose: forget the
+    # token (Slingr has no logout call and tokens expire when idle). Both from HttpConnector.

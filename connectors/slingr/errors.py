@@ -13,7 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.errors import BackendFailure, Detail, GatewayError
-from gateway.kit.classify import MAINTENANCE_RETRY_AFTER, Reading, Table, by_table
+from gateway.kit.classify import (
+    MAINTENANCE_RETRY_AFTER,
+    Reading,
+    Table,
+    backend_detail,
+    by_table,
+)
 from gateway.upstream.client import UpstreamResponse
 
 __all__ = ["MAINTENANCE_RETRY_AFTER", "TABLE", "classify", "field_details"]
@@ -29,7 +35,7 @@ def field_details(body: Any) -> list[Detail]:
         field = err.get("field") if isinstance(err.get("field"), str) else ""
         text = err.get("message") if isinstance(err.get("message"), str) else None
         code = err.get("code") if isinstance(err.get("code"), str) else None
-        out.append(Detail(path=field or "", msg=text or code or "invalid value"))
+        out.append(backend_detail(field or "", text or code or "invalid value"))
     return out
 
 

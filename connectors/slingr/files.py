@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from gateway.connector import FileDownload, FileInfo
-from gateway.errors import BackendFailure, SourceInfo
+from gateway.kit.base import malformed
 from gateway.upstream.client import Upstream
 from gateway.upstream.multipart import file_form
 
@@ -67,8 +67,5 @@ async def upload(
     ) as raw:
         answer = (await up.read(raw)).json()
     if not isinstance(answer, dict) or not isinstance(answer.get("fileId"), str):
-        raise BackendFailure(
-            f"{up.ctx.source}: Slingr upload answer has no fileId", sent=True,
-            source=SourceInfo(up.ctx.source, 200, "malformed_body"),
-        )
+        raise malformed(up.ctx.source, "Slingr", "upload")
     return answer

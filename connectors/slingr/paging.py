@@ -20,8 +20,7 @@ Fetch = Callable[[dict[str, str]], Awaitable[ListAnswer]]
 
 def _stuck(source: str, why: str) -> BackendFailure:
     return BackendFailure(
-        f"{source}: Slingr paging does not advance ({why})",
-        key="paging_stuck", params={"source": source, "entity": "", "reason": why},
+        "paging_stuck_reason", {"source": source, "backend": "Slingr", "reason": why},
         sent=True, source=SourceInfo(source, 200, "paging_loop"),
     )
 

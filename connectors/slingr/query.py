@@ -270,9 +270,8 @@ def to_params(filter: Filter, fields: Mapping[str, FieldInfo]) -> dict[str, str]
         for cond in group.conditions:
             field = fields.get(cond.field)
             if field is None or not pushable(cond, field):
-                raise Unsupported(
-                    f"condition {cond.field} {cond.operator} cannot be sent to Slingr"
-                )
+                raise Unsupported("condition_not_pushable", {
+                    "field": cond.field, "operator": cond.operator, "backend": "Slingr"})
             terms.extend(_terms(cond, field))
         if not terms:
             return {}  # an empty group matches every record, so the whole OR does
@@ -292,8 +291,7 @@ def sort_params(keys: tuple[OrderKey, ...]) -> dict[str, str]:
     if not keys:
         return {}
     if len(keys) > 1:
-        raise Unsupported(
-            f"Slingr sorts by one field only; asked {', '.join(k.field for k in keys)}"
-        )
+        raise Unsupported("single_sort_only", {
+            "backend": "Slingr", "fields": ", ".join(k.field for k in keys)})
     key = keys[0]
     return {"_sortField": key.field, "_sortType": "desc" if key.descending else "asc"}

@@ -17,7 +17,8 @@ import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.connector import BatchOp
-from gateway.errors import BackendFailure, InvalidRequest, SourceInfo
+from gateway.errors import BackendFailure, InvalidRequest
+from gateway.kit.base import malformed
 from gateway.upstream.client import UpstreamResponse
 from gateway.upstream.urls import join
 
@@ -53,7 +54,7 @@ def sub_request(version: str, module: str, op: BatchOp) -> dict[str, Any]:
     if op.action == "create":
         return {"url": path, "method": "POST", "data": orjson.dumps(op.data or {}).decode()}
     if op.record_id is None:
-        raise InvalidRequest(f"A batch {op.action} needs the record id")
+        raise InvalidRequest("batch_needs_id", {"action": op.action})
     path = join(path, op.record_id)
     if op.action == "delete":
         return {"url": path, "method": "DELETE"}
@@ -90,7 +91,4 @@ def sub_response(source: str, item: Any) -> UpstreamResponse:
 
 
 def _bad(source: str) -> BackendFailure:
-    return BackendFailure(
-        f"{source}: SugarCRM bulk answer has an unexpected shape",
-        sent=True, source=SourceInfo(source, 200, "malformed_body"),
-    )
+    return malformed(source, "SugarCRM", "bulk")

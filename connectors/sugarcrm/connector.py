@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from functools import partial
@@ -12,13 +12,12 @@ from typing import Any
 
 import aiohttp
 from aiohttp.multipart import content_disposition_filename, parse_content_disposition
-from cachetools import TTLCache
 
 from connectors.sugarcrm.auth import SugarTokenSource, auth_header
 from connectors.sugarcrm.batch import BULK_LIMIT, api_version, sub_request, sub_response
 from connectors.sugarcrm.client import SugarClient
 from connectors.sugarcrm.config import SugarSource
-from connectors.sugarcrm.errors import classify
+from connectors.sugarcrm.errors import TABLE
 from connectors.sugarcrm.metadata import entity_from_config, entity_from_metadata
 from connectors.sugarcrm.query import capabilities, order_by, pushable, to_filter
 from gateway.connector import (
@@ -39,11 +38,10 @@ from gateway.errors import (
     SourceInfo,
     Unsupported,
 )
+from gateway.kit.base import HttpConnector
 from gateway.query.model import Condition, Filter
-from gateway.upstream.client import Upstream
 from gateway.upstream.context import UpstreamContext
 from gateway.upstream.retry import RetryPolicy
-from gateway.upstream.tokens import TokenCache
 
 __all__ = ["NOISE_FIELDS", "SugarConnector", "download_filename"]
 
@@ -53,7 +51,6 @@ __all__ = ["NOISE_FIELDS", "SugarConnector", "download_filename"]
 NOISE_FIELDS = frozenset(
     {"_acl", "_module", "locked_fields", "my_favorite", "following", "_erased_fields"}
 )
-_METADATA_TTL = 300.0
 # Sugar writes ``attachment; filename="<name>"`` with the stored name as it is: no escaping of
 # quotes or backslashes, raw UTF-8. Take everything up to the last quote.
 _SUGAR_FILENAME = re.compile(r'filename="(.*)"', re.DOTALL)
@@ -78,8 +75,11 @@ def present(record: dict[str, Any], fields: tuple[str, ...] | None) -> Record:
     return {k: v for k, v in record.items() if k in keep}
 
 
-class SugarConnector:
+class SugarConnector(HttpConnector):
     """One Sugar source for one set of credentials; does not own the shared session."""
+
+    backend = "SugarCRM"
+    table = TABLE
 
     def __init__(
         self,
@@ -91,56 +91,43 @@ class SugarConnector:
         policy: RetryPolicy | None = None,
         token_skew: float = 60.0,
     ) -> None:
-        self.name = name
         self.config = config
+        super().__init__(name, config, session, ctx, policy=policy, token_skew=token_skew,
+                         secrets=[config.auth.password.get_secret_value(),
+                                  config.auth.clientSecret.get_secret_value()])
         self.capabilities = replace(capabilities(config.maxPerCall), files=True)
-        self._upstream = Upstream(session, ctx, partial(classify, name), policy=policy)
-        self._auth = SugarTokenSource(self._upstream, config)
-        self._tokens = TokenCache(self._auth, ctx, skew=token_skew)
-        self._upstream.use_auth(self._tokens, auth_header)
-        self._client = SugarClient(self._upstream, config.base_url)
+        self._client = SugarClient(self.upstream, config.base_url)
         self._version = api_version(config.base_url)
-        self._meta: TTLCache[str, EntityInfo] = TTLCache(maxsize=512, ttl=_METADATA_TTL)
-        ctx.redactor.add(config.auth.password.get_secret_value())
-        ctx.redactor.add(config.auth.clientSecret.get_secret_value())
+
+    def token_source(self) -> SugarTokenSource:
+        self._auth = SugarTokenSource(self.upstream, self.config)
+        return self._auth
+
+    def auth_header(self, access: str) -> Mapping[str, str]:
+        return auth_header(access)
 
     # -- discovery ---------------------------------------------------------------------------
 
-    def _unknown_entity(self, entity: str, source: SourceInfo | None = None) -> NotFound:
-        return NotFound(
-            f"Entity {entity} was not found in {self.name}",
-            key="unknown_entity",
-            params={"source": self.name, "entity": entity}, source=source,
-        )
-
-    def _check_entity(self, entity: str) -> None:
-        if self.config.entities is not None and entity not in self.config.entities:
-            raise self._unknown_entity(entity)
-
     async def describe(self, entity: str) -> EntityInfo:
         """Fields from Sugar's metadata (5 min cache), overridden by the config's."""
-        self._check_entity(entity)
-        cached = self._meta.get(entity)
-        if cached is not None:
-            return cached
+        self.check_entity(entity)
+        return await self.described(entity, partial(self._describe, entity))
+
+    async def _describe(self, entity: str) -> EntityInfo:
         configured = self.config.entities.get(entity) if self.config.entities else None
         try:
             modules = await self._client.metadata(entity)
         except NotFound:
             if configured is None:
-                raise self._unknown_entity(entity) from None
+                raise self.unknown_entity(entity) from None
             modules = {}  # no metadata endpoint: the config describes the entity
         meta = modules.get(entity)
         if isinstance(meta, dict):
             info = entity_from_metadata(entity, meta)
-            if configured is not None:
-                info = entity_from_config(entity, configured, info)
-        elif configured is not None:
-            info = entity_from_config(entity, configured)
-        else:
-            raise self._unknown_entity(entity)
-        self._meta[entity] = info
-        return info
+            return entity_from_config(entity, configured, info) if configured else info
+        if configured is not None:
+            return entity_from_config(entity, configured)
+        raise self.unknown_entity(entity)
 
     async def entities(self) -> list[EntityInfo]:
         if self.config.entities is not None:
@@ -150,7 +137,7 @@ class SugarConnector:
         for name, meta in sorted(modules.items()):
             if isinstance(meta, dict):
                 info = entity_from_metadata(name, meta)
-                self._meta[name] = info
+                self.meta[name] = info
                 found.append(info)
         return found
 
@@ -175,7 +162,7 @@ class SugarConnector:
         records, nxt = await self._client.filter(entity.name, body)
         if nxt != -1 and nxt <= offset:
             raise BackendFailure(
-                f"{self.name}: SugarCRM paging offset {nxt} does not advance past {offset}",
+                "paging_stuck", {"source": self.name, "entity": entity.name},
                 sent=True, source=SourceInfo(self.name, 200, "paging_loop"),
             )
         return Page([present(r, pushed.fields) for r in records], more=nxt != -1)
@@ -185,15 +172,11 @@ class SugarConnector:
 
     def _not_found(self, entity: str, record_id: str, exc: NotFound) -> NotFound:
         if exc.source is not None and exc.source.error == "no_method":
-            return self._unknown_entity(entity, exc.source)
-        return NotFound(
-            f"Record {record_id} was not found in {self.name}/{entity}",
-            key="record_not_found",
-            params={"source": self.name, "entity": entity, "id": record_id}, source=exc.source,
-        )
+            return self.unknown_entity(entity, exc.source)
+        return self.record_not_found(entity, record_id, exc.source)
 
     async def get(self, entity: str, record_id: str, fields: tuple[str, ...] | None) -> Record:
-        self._check_entity(entity)
+        self.check_entity(entity)
         asked = list(dict.fromkeys(["id", *fields])) if fields is not None else None
         try:
             record = await self._client.get(entity, record_id, asked)
@@ -204,17 +187,17 @@ class SugarConnector:
     # -- writes (never repeated unless provably unsent) -------------------------------------
 
     async def create(self, entity: str, data: Record) -> Record:
-        self._check_entity(entity)
+        self.check_entity(entity)
         try:
             record = await self._client.create(entity, dict(data))
         except NotFound as exc:
-            raise self._unknown_entity(entity, exc.source) from None
+            raise self.unknown_entity(entity, exc.source) from None
         return present(record, None)
 
     async def update(
         self, entity: str, record_id: str, data: Record, version: str | None
     ) -> Record:
-        self._check_entity(entity)
+        self.check_entity(entity)
         body = dict(data)
         if body.get("id") == record_id:
             del body["id"]  # Sugar refuses only a different id; the same one is noise
@@ -225,7 +208,7 @@ class SugarConnector:
         return present(record, None)
 
     async def delete(self, entity: str, record_id: str) -> None:
-        self._check_entity(entity)
+        self.check_entity(entity)
         try:
             await self._client.delete(entity, record_id)
         except NotFound as exc:
@@ -239,12 +222,12 @@ class SugarConnector:
         """All ``ops`` as the items of one ``/bulk`` call, each judged as the same call alone
         would be. Sugar runs every item, so ``fail_on_first`` cannot be honoured here; a lost
         answer raises (``/bulk`` is a write: never resent), and then any item may have run."""
-        self._check_entity(entity)
+        self.check_entity(entity)
         if fail_on_first:
-            raise Unsupported(f"{self.name}: SugarCRM's /bulk runs every item; it cannot stop "
-                              "at the first failure")
+            raise Unsupported("batch_cannot_stop", {"source": self.name, "backend": "SugarCRM"})
         if len(ops) > BULK_LIMIT:
-            raise InvalidRequest(f"{self.name}: at most {BULK_LIMIT} writes per /bulk call")
+            raise InvalidRequest("batch_too_large",
+                                 {"source": self.name, "backend": "SugarCRM", "limit": BULK_LIMIT})
         out: list[BatchOutcome | None] = []
         requests: list[dict[str, Any]] = []
         for op in ops:
@@ -263,32 +246,19 @@ class SugarConnector:
         except BackendFailure as exc:
             return BatchOutcome(error=exc)
         if not resp.ok:
-            err = self._upstream.classify(op.action, resp)
+            err = self.upstream.classify(op.action, resp)
             if isinstance(err, NotFound):
-                err = (self._unknown_entity(entity, err.source) if op.action == "create"
+                err = (self.unknown_entity(entity, err.source) if op.action == "create"
                        else self._not_found(entity, op.record_id or "", err))
             return BatchOutcome(error=err)
         if op.action == "delete":
             return BatchOutcome(record={"id": op.record_id})
         body = resp.json_or_none()
         if not isinstance(body, dict):
-            return BatchOutcome(error=BackendFailure(
-                f"{self.name}: SugarCRM {op.action} answer has an unexpected shape",
-                sent=True, source=SourceInfo(self.name, resp.status, "malformed_body"),
-            ))
+            return BatchOutcome(error=self.malformed(op.action, resp.status))
         return BatchOutcome(record=present(body, None))
 
     # -- files on record fields (FileApi; writes never repeated once the body flowed) --------
-
-    def _file_not_found(
-        self, entity: str, record_id: str, field: str, source: SourceInfo | None
-    ) -> NotFound:
-        return NotFound(
-            f"Record {record_id} in {self.name}/{entity} has no file in field {field}",
-            key="file_not_found",
-            params={"source": self.name, "entity": entity, "id": record_id, "field": field},
-            source=source,
-        )
 
     async def _why_missing(
         self, entity: str, record_id: str, field: str, exc: NotFound
@@ -296,19 +266,19 @@ class SugarConnector:
         """Sugar answers the same ``404 not_found`` for a missing record and an empty field;
         one read of the record tells which (only on this error path)."""
         if exc.source is not None and exc.source.error == "no_method":
-            return self._unknown_entity(entity, exc.source)
+            return self.unknown_entity(entity, exc.source)
         try:
             await self._client.get(entity, record_id, ["id"])
         except NotFound as again:
             return self._not_found(entity, record_id, again)
-        return self._file_not_found(entity, record_id, field, exc.source)
+        return self.file_not_found(entity, record_id, field, exc.source)
 
     @asynccontextmanager
     async def open_file(
         self, entity: str, record_id: str, field: str
     ) -> AsyncIterator[FileDownload]:
         """The file's answer stays open while the caller copies ``chunks`` out."""
-        self._check_entity(entity)
+        self.check_entity(entity)
         async with AsyncExitStack() as stack:
             try:
                 resp = await stack.enter_async_context(
@@ -322,7 +292,7 @@ class SugarConnector:
                 # aiohttp inflates a compressed answer: its length is not the file's then.
                 size=None if "Content-Encoding" in resp.headers else resp.content_length,
             )
-            yield FileDownload(info, self._upstream.chunks(resp))
+            yield FileDownload(info, self.upstream.chunks(resp))
 
     async def put_file(
         self,
@@ -335,7 +305,7 @@ class SugarConnector:
         chunks: AsyncIterable[bytes],
         size: int | None,
     ) -> FileInfo:
-        self._check_entity(entity)
+        self.check_entity(entity)
         try:
             answer = await self._client.upload(
                 entity, record_id, field, filename=filename, content_type=content_type,
@@ -357,14 +327,14 @@ class SugarConnector:
         )
 
     async def delete_file(self, entity: str, record_id: str, field: str) -> None:
-        self._check_entity(entity)
+        self.check_entity(entity)
         try:
             record = await self._client.get(entity, record_id, ["id", field])
         except NotFound as exc:
             raise self._not_found(entity, record_id, exc) from None
         if not record.get(field):
             # Sugar removes nothing from an empty field and still answers 200.
-            raise self._file_not_found(entity, record_id, field, None)
+            raise self.file_not_found(entity, record_id, field, None)
         try:
             await self._client.remove_file(entity, record_id, field)
         except NotFound as exc:
@@ -373,16 +343,16 @@ class SugarConnector:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def check(self) -> None:
-        await self._tokens.get()
+        await super().check()
         await self._client.ping()
 
     async def aclose(self) -> None:
         """End our Sugar session (frees the user's per-platform slot); the session is shared."""
-        token = self._tokens.clear()
+        token = self.tokens.clear() if self.tokens is not None else None
         if token is None:
             return
         try:
-            async with asyncio.timeout(min(5.0, self._upstream.ctx.timeout)):
+            async with asyncio.timeout(min(5.0, self.upstream.ctx.timeout)):
                 await self._auth.logout(token)
         except (GatewayError, TimeoutError):
             pass  # the token expires by itself; closing must not fail

@@ -13,7 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.errors import Detail, GatewayError
-from gateway.kit.classify import MAINTENANCE_RETRY_AFTER, Reading, Table, by_table
+from gateway.kit.classify import (
+    MAINTENANCE_RETRY_AFTER,
+    Reading,
+    Table,
+    backend_detail,
+    by_table,
+)
 from gateway.upstream.client import UpstreamResponse
 
 __all__ = ["MAINTENANCE_RETRY_AFTER", "TABLE", "TOKEN_OPS", "classify"]
@@ -28,8 +34,10 @@ def _read(resp: UpstreamResponse, body: Any, op: str) -> Reading:
     label = label if isinstance(label, str) else None
     text = text if isinstance(text, str) else None
     path = "data" if op in ("create", "update") else ""
-    return Reading(label=label, text=text,
-                   details=[Detail(path=path, msg=text or label or "rejected by SugarCRM")])
+    said = text or label
+    details = [backend_detail(path, said)] if said else [
+        Detail(path, "rejected_by_backend", {"backend": "SugarCRM"})]
+    return Reading(label=label, text=text, details=details)
 
 
 TABLE = Table(backend="SugarCRM", read=_read, token_ops=TOKEN_OPS,

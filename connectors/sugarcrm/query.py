@@ -251,9 +251,8 @@ def to_filter(filter: Filter, fields: Mapping[str, FieldInfo]) -> list[dict[str,
         for cond in group.conditions:
             field = fields.get(cond.field)
             if not pushable(cond, field):
-                raise Unsupported(
-                    f"condition {cond.field} {cond.operator} cannot be sent to SugarCRM",
-                )
+                raise Unsupported("condition_not_pushable", {
+                    "field": cond.field, "operator": cond.operator, "backend": "SugarCRM"})
             assert field is not None
             exprs.append(_expr(cond, field))
         if not exprs:

@@ -31,7 +31,7 @@ from gateway.errors import (
 from gateway.upstream.client import UpstreamResponse
 from gateway.upstream.retry import parse_retry_after
 
-__all__ = ["MAINTENANCE_RETRY_AFTER", "STATUSES", "Reading", "Table", "by_table"]
+__all__ = ["MAINTENANCE_RETRY_AFTER", "STATUSES", "Reading", "Table", "backend_detail", "by_table"]
 
 # The envelope promises Retry-After on 503; a maintenance answer often carries none.
 MAINTENANCE_RETRY_AFTER = 60.0
@@ -63,10 +63,11 @@ class Table:
     token_refusals: Collection[int] = (400, 401, 403)  # statuses there meaning "bad credentials"
     # (status, label) → class, most specific first; (status, None) matches any label.
     statuses: Mapping[tuple[int, str | None], type[GatewayError]] = field(default_factory=dict)
-    failure_text: str = "{backend} failed with HTTP {status}"  # a 5xx, BackendFailure
-    plain_failures: bool = False  # every BackendFailure says failure_text, not the backend's
-    auth_text: str = "{backend} refused the gateway's credentials ({label})"
-    renewed_text: str | None = None  # a 401 off the token endpoint says this, when given
+    # Message keys (gateway/messages), filled with source, backend, status and label:
+    failure_key: str = "backend_failed_status"  # a 5xx, BackendFailure
+    plain_failures: bool = False  # every BackendFailure says failure_key, not the backend's text
+    auth_key: str = "backend_refused_credentials"  # the token endpoint refused our credentials
+    renewed_key: str | None = None  # a 401 off the token endpoint says this, when given
 
 
 def _lookup(table: Table, status: int, label: str | None) -> type[GatewayError]:
@@ -80,29 +81,33 @@ def by_table(table: Table, source: str, op: str, resp: UpstreamResponse) -> Gate
     got = table.read(resp, body, op)
     status = resp.status
     info = SourceInfo(source, status, got.label)
-    fill = {"backend": table.backend, "status": status, "label": got.label or status}
+    fill = {"source": source, "backend": table.backend, "status": status,
+            "label": got.label or status}
     if op in table.token_ops and status in table.token_refusals:
-        return BackendAuthFailed(f"{source}: {table.auth_text.format(**fill)}",
-                                 source=info, sent=True)
+        return BackendAuthFailed(table.auth_key, fill, source=info, sent=True)
     cls = _lookup(table, status, got.label)
     if (status >= 500 and cls is not BackendUnavailable) or (
             cls is BackendFailure and table.plain_failures):
-        return BackendFailure(f"{source}: {table.failure_text.format(**fill)}",
-                              source=info, sent=True)
-    msg = f"{source}: {got.text or got.label or f'HTTP {status}'}"
+        return BackendFailure(table.failure_key, fill, source=info, sent=True)
+    said = {"source": source, "text": got.text or got.label or f"HTTP {status}"}
     retry_after = parse_retry_after(resp.headers.get("Retry-After"))
     if cls is BackendUnavailable:
         wait = MAINTENANCE_RETRY_AFTER if retry_after is None else retry_after
-        return BackendUnavailable(msg, source=info, sent=True, retry_after=wait)
+        return BackendUnavailable("backend_said", said, source=info, sent=True, retry_after=wait)
     if cls is RateLimited:
-        return RateLimited(msg, source=info, retry_after=retry_after)
-    if cls is BackendAuthFailed and table.renewed_text is not None:
-        return BackendAuthFailed(f"{source}: {table.renewed_text.format(**fill)}",
-                                 source=info, sent=True)
+        return RateLimited("backend_said", said, source=info, retry_after=retry_after)
+    if cls is BackendAuthFailed and table.renewed_key is not None:
+        return BackendAuthFailed(table.renewed_key, fill, source=info, sent=True)
     if issubclass(cls, BackendFailure):
-        return cls(msg, source=info, sent=True)
+        return cls("backend_said", said, source=info, sent=True)
     if cls is InvalidRequest:
         details = got.details or [
-            Detail(path="", msg=got.text or got.label or f"rejected by {table.backend}")]
-        return InvalidRequest(msg, details=details, source=info)
-    return cls(msg, source=info)
+            Detail("", "rejected_by_backend", {"backend": table.backend}) if not (
+                got.text or got.label) else backend_detail("", got.text or got.label or "")]
+        return InvalidRequest("backend_said", said, details=details, source=info)
+    return cls("backend_said", said, source=info)
+
+
+def backend_detail(path: str, text: str) -> Detail:
+    """A problem in the backend's own words (its text is data, never a message template)."""
+    return Detail(path, "backend_detail", {"text": text})

@@ -27,10 +27,8 @@ def decode_token(
     """A token endpoint's JSON answer as a Token; BackendFailure when it carries none."""
     access = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(access, str) or not access:
-        raise BackendFailure(
-            f"{source}: {issuer} token answer has no access_token",
-            sent=True, source=SourceInfo(source, 200, "malformed_token"),
-        )
+        raise BackendFailure("malformed_token", {"source": source, "issuer": issuer},
+                             sent=True, source=SourceInfo(source, 200, "malformed_token"))
     lifetime = body.get("expires_in")
     seconds = (float(lifetime)
                if isinstance(lifetime, int | float) and not isinstance(lifetime, bool)

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import time
-
-from gateway.errors import BackendFailure, SourceInfo
+from gateway.kit.oauth2 import decode_token
 from gateway.upstream.client import Upstream
 from gateway.upstream.tokens import Token
 from recordgate_template.config import TemplateSource
 
-__all__ = ["LoginTokens", "bearer"]
-
-
-def bearer(access: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {access}"}
+__all__ = ["LoginTokens"]
 
 
 class LoginTokens:
-    """A TokenSource: logs the configured user in; a renewal is another login."""
+    """A TokenSource: logs the configured user in; a renewal is another login.
+
+    The answer is OAuth2-shaped (``access_token``, ``expires_in``), so the kit's decoder reads
+    it; a backend with a real OAuth2 endpoint uses ``gateway.kit.oauth2.PasswordGrant`` or
+    ``ClientCredentials`` instead of a class like this one.
+    """
 
     def __init__(self, upstream: Upstream, config: TemplateSource) -> None:
         self._upstream = upstream
@@ -31,14 +30,8 @@ class LoginTokens:
             "login", "POST", f"{self._config.base_url}/auth/login", json=body, safe=True,
             auth=False,
         )
-        answer = resp.json()
-        access = answer.get("access_token") if isinstance(answer, dict) else None
-        lifetime = answer.get("expires_in") if isinstance(answer, dict) else None
-        if not isinstance(access, str) or not access or type(lifetime) is not int or lifetime <= 0:
-            source = self._upstream.ctx.source
-            raise BackendFailure(f"{source}: the login answer has no usable token", sent=True,
-                                 source=SourceInfo(source, resp.status, "malformed_token"))
-        return Token(access=access, expires_at=time.monotonic() + lifetime, lifetime=lifetime)
+        return decode_token(resp.json(), source=self._upstream.ctx.source,
+                            issuer="Template backend")
 
     async def refresh(self, token: Token) -> Token:
         return await self.login()

@@ -2,8 +2,9 @@
 
 Everything backend-specific a real connector changes is here or in ``auth.py``/``errors.py``:
 the paths, what the backend can evaluate (``capabilities``, ``pushable``), and how its records
-and failures read in gateway terms. Retries, the token cache, the breaker, deadlines and metrics
-come from ``gateway.upstream``; whatever the backend cannot do, the gateway finishes exactly.
+and failures read in gateway terms. Retries, the token cache, the breaker, deadlines, metrics
+and the common errors come from ``gateway.kit`` and ``gateway.upstream``; whatever the backend
+cannot do, the gateway finishes exactly.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from functools import partial
 from typing import Any
 
 import aiohttp
-from cachetools import TTLCache
 
 from gateway.connector import (
     Capabilities,
@@ -25,15 +25,14 @@ from gateway.connector import (
     PushedQuery,
     Record,
 )
-from gateway.errors import BackendFailure, NotFound, SourceInfo
+from gateway.errors import NotFound
+from gateway.kit.base import BackendClient, HttpConnector
 from gateway.query.model import Condition, Filter
-from gateway.upstream.client import Upstream
 from gateway.upstream.context import UpstreamContext
-from gateway.upstream.tokens import TokenCache
 from gateway.upstream.urls import join
-from recordgate_template.auth import LoginTokens, bearer
+from recordgate_template.auth import LoginTokens
 from recordgate_template.config import TemplateSource
-from recordgate_template.errors import classify
+from recordgate_template.errors import TABLE
 
 __all__ = ["TemplateConnector"]
 
@@ -41,7 +40,6 @@ __all__ = ["TemplateConnector"]
 _TYPES: dict[str, FieldType] = {"text": "string", "int": "integer", "timestamp": "datetime"}
 _UUID = IdShape(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "lowercase UUIDs")
 _READ_ONLY = ("id", "version")  # the backend sets these itself
-_METADATA_TTL = 300.0  # seconds the entity list is reused: the gateway describes per request
 
 
 def capabilities(max_page: int) -> Capabilities:
@@ -58,54 +56,54 @@ def capabilities(max_page: int) -> Capabilities:
     )
 
 
-class TemplateConnector:
-    """One template backend for one set of credentials; does not own the shared session."""
+class TemplateConnector(HttpConnector):
+    """One template backend for one set of credentials; does not own the shared session.
+
+    ``HttpConnector`` (``gateway.kit.base``) assembles the upstream (retries, breaker,
+    deadlines, metrics, errors classified by ``TABLE``), the token cache over
+    ``token_source()``, the redaction of the password, the 5-minute metadata cache, the
+    common not-found errors and ``check``/``aclose``.
+    """
+
+    backend = "Template backend"
+    table = TABLE
 
     def __init__(self, name: str, config: TemplateSource, session: aiohttp.ClientSession,
                  ctx: UpstreamContext) -> None:
-        self.name = name
+        self.config = config
+        super().__init__(name, config, session, ctx,
+                         secrets=[config.auth.password.get_secret_value()])
         self.capabilities = capabilities(config.maxPerCall)
-        self._base = config.base_url
-        self._up = Upstream(session, ctx, partial(classify, name))
-        self._tokens = TokenCache(LoginTokens(self._up, config), ctx)
-        self._up.use_auth(self._tokens, bearer)
-        self._meta: TTLCache[str, list[EntityInfo]] = TTLCache(maxsize=1, ttl=_METADATA_TTL)
-        ctx.redactor.add(config.auth.password.get_secret_value())
+        self._api = BackendClient(self.upstream, join(config.base_url, "api"))
+
+    def token_source(self) -> LoginTokens:
+        return LoginTokens(self.upstream, self.config)
 
     async def _json(self, op: str, method: str, *path: str, safe: bool, **kw: Any) -> Any:
-        return (await self._up.request(op, method, join(self._base, "api", *path),
-                                       safe=safe, **kw)).json()
-
-    def _malformed(self, what: str) -> BackendFailure:
-        return BackendFailure(f"{self.name}: the {what} answer has an unexpected shape",
-                              sent=True, source=SourceInfo(self.name, 200, "malformed_body"))
-
-    def _record_not_found(self, entity: str, record_id: str, exc: NotFound) -> NotFound:
-        return NotFound(f"Record {record_id} was not found in {self.name}/{entity}",
-                        key="record_not_found", source=exc.source,
-                        params={"source": self.name, "entity": entity, "id": record_id})
+        return (await self.upstream.request(op, method, self._api.url(*path),
+                                            safe=safe, **kw)).json()
 
     # -- discovery ---------------------------------------------------------------------------
 
     async def entities(self) -> list[EntityInfo]:
-        cached = self._meta.get("all")
-        if cached is not None:
-            return cached
-        meta = await self._json("meta", "GET", "meta", safe=True)
-        if not isinstance(meta, dict) or not all(isinstance(f, dict) for f in meta.values()):
-            raise self._malformed("metadata")
+        meta = await self._api.object("meta", "GET", self._api.url("meta"), safe=True)
+        if not all(isinstance(f, dict) for f in meta.values()):
+            raise self.malformed("metadata")
         found = [EntityInfo(name, {f: FieldInfo(f, _TYPES.get(t, "string"))
                                    for f, t in {"id": "text", **fields}.items()})
                  for name, fields in meta.items()]
-        self._meta["all"] = found
+        for info in found:
+            self.meta[info.name] = info
         return found
 
     async def describe(self, entity: str) -> EntityInfo:
+        return await self.described(entity, partial(self._describe, entity))
+
+    async def _describe(self, entity: str) -> EntityInfo:
         for info in await self.entities():
             if info.name == entity:
                 return info
-        raise NotFound(f"Entity {entity} was not found in {self.name}", key="unknown_entity",
-                       params={"source": self.name, "entity": entity})
+        raise self.unknown_entity(entity)
 
     def pushable(self, entity: EntityInfo, condition: Condition) -> bool:
         # Only text equality: the backend compares the JSON values as they are stored.
@@ -127,8 +125,8 @@ class TemplateConnector:
         items = answer.get("items") if isinstance(answer, dict) else None
         total = answer.get("total") if isinstance(answer, dict) else None
         if not isinstance(items, list) or type(total) is not int:
-            raise self._malformed("list")
-        return Page([_present(r, pushed.fields) for r in items],
+            raise self.malformed("list")
+        return Page([self._present(r, pushed.fields) for r in items],
                     more=offset + len(items) < total, total=total)
 
     async def count(self, entity: EntityInfo, filter: Filter) -> int:
@@ -136,15 +134,17 @@ class TemplateConnector:
 
     async def get(self, entity: str, record_id: str, fields: tuple[str, ...] | None) -> Record:
         try:
-            return _present(await self._json("get", "GET", entity, record_id, safe=True), fields)
+            answer = await self._json("get", "GET", entity, record_id, safe=True)
+            return self._present(answer, fields)
         except NotFound as exc:
-            raise self._record_not_found(entity, record_id, exc) from None
+            raise self.record_not_found(entity, record_id, exc.source) from None
 
     # -- writes: never repeated unless provably unsent (safe=False) ------------------------
 
     async def create(self, entity: str, data: Record) -> Record:
         body = {k: v for k, v in data.items() if k not in _READ_ONLY}
-        return _present(await self._json("create", "POST", entity, safe=False, json=body), None)
+        answer = await self._json("create", "POST", entity, safe=False, json=body)
+        return self._present(answer, None)
 
     async def update(self, entity: str, record_id: str, data: Record,
                      version: str | None) -> Record:
@@ -154,33 +154,27 @@ class TemplateConnector:
             answer = await self._json("update", "PATCH", entity, record_id, safe=False,
                                       json=body, headers=headers)
         except NotFound as exc:
-            raise self._record_not_found(entity, record_id, exc) from None
-        return _present(answer, None)
+            raise self.record_not_found(entity, record_id, exc.source) from None
+        return self._present(answer, None)
 
     async def delete(self, entity: str, record_id: str) -> None:
         try:
             await self._json("delete", "DELETE", entity, record_id, safe=False)
         except NotFound as exc:
-            raise self._record_not_found(entity, record_id, exc) from None
+            raise self.record_not_found(entity, record_id, exc.source) from None
 
     # No write_batch, open_file, put_file or delete_file: this backend has no batch call and
     # stores no files, so the connector leaves out those roles (BatchWriter, FileStore) and
     # the gateway answers 422 unsupported itself.
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    def _present(self, record: Any, fields: tuple[str, ...] | None) -> Record:
+        """A backend record as the gateway shows it: all of it, or ``id`` and the asked
+        fields; a record without its id is an answer the gateway cannot use."""
+        if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+            raise self.malformed("record")
+        if fields is None:
+            return record
+        return {k: v for k, v in record.items() if k == "id" or k in fields}
 
-    async def check(self) -> None:
-        """Readiness: a login proves the backend answers and the credentials work."""
-        await self._tokens.get()
-
-    async def aclose(self) -> None:
-        self._tokens.clear()
-
-
-def _present(record: Any, fields: tuple[str, ...] | None) -> Record:
-    """A backend record as the gateway shows it: all of it, or ``id`` and the asked fields."""
-    if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-        raise BackendFailure("the backend answered a record without an id", sent=True)
-    if fields is None:
-        return record
-    return {k: v for k, v in record.items() if k == "id" or k in fields}
+    # check (a login proves the backend answers and the credentials work) and aclose (forget
+    # the token) come from HttpConnector.

@@ -65,7 +65,7 @@ async def _download(conn: SlingrConnector, rid: str) -> bytes:
 
 
 def _upstream(conn: SlingrConnector):  # the connector's Upstream, to call files.* alone
-    return conn._upstream
+    return conn.upstream
 
 
 async def test_file_calls_are_counted_in_backend_requests(guarded, emu):

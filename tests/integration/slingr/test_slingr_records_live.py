@@ -74,7 +74,7 @@ async def test_validation_errors_become_details(app):
 async def test_unknown_record_and_entity_are_not_found(app, make):
     with pytest.raises(NotFound, match="Record"):
         await app.get(E, "5685c1803b063a0007600000", None)
-    with pytest.raises(NotFound, match="Entity"):
+    with pytest.raises(NotFound, match="nosuch"):
         await make(typed=False).describe("nosuch")
 
 

@@ -145,4 +145,4 @@ async def test_dropped_answer_to_a_delete_is_not_repeated(crm, emu):
 
 
 async def test_aiohttp_does_not_resend_writes_by_itself(crm):
-    assert crm._upstream.session._retry_connection is False
+    assert crm.upstream.session._retry_connection is False

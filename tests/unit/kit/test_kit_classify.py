@@ -13,7 +13,6 @@ from gateway.errors import (
     BackendFailure,
     BackendUnavailable,
     Conflict,
-    Detail,
     Forbidden,
     GatewayError,
     InvalidRequest,
@@ -21,14 +20,14 @@ from gateway.errors import (
     PayloadTooLarge,
     RateLimited,
 )
-from gateway.kit.classify import MAINTENANCE_RETRY_AFTER, Reading, Table, by_table
+from gateway.kit.classify import MAINTENANCE_RETRY_AFTER, Reading, Table, backend_detail, by_table
 from gateway.upstream.calls import UpstreamResponse
 
 
 def read(resp: UpstreamResponse, body: Any, op: str) -> Reading:
     if not isinstance(body, dict):
         return Reading()
-    details = [Detail(path=k, msg=v) for k, v in body.get("fields", {}).items()]
+    details = [backend_detail(k, v) for k, v in body.get("fields", {}).items()]
     return Reading(body.get("code"), body.get("message"), details)
 
 
@@ -89,15 +88,15 @@ def test_a_400_keeps_the_backends_field_problems_or_says_why() -> None:
     assert [(d.path, d.msg) for d in err.details] == [("name", "required")]
     assert err.msg == "toy: bad"
     bare = by_table(TOY, "toy", "create", answer(400, b"not json"))
-    assert [(d.path, d.msg) for d in bare.details] == [("", "rejected by Toy")]
+    assert [(d.path, d.msg) for d in bare.details] == [("", "Rejected by Toy")]
     assert bare.msg == "toy: HTTP 400"
 
 
 def test_plain_failures_and_renewed_text_follow_the_table() -> None:
     strict = Table(backend="Toy", read=read, plain_failures=True,
-                   renewed_text="{backend} refused a renewed token")
+                   renewed_key="backend_refused_renewed_token")
     assert by_table(strict, "toy", "get", answer(451, {"message": "x"})).msg == \
         "toy: Toy failed with HTTP 451"
     renewed = by_table(strict, "toy", "get", answer(401, {"code": "expired"}))
     assert isinstance(renewed, BackendAuthFailed)
-    assert renewed.msg == "toy: Toy refused a renewed token"
+    assert renewed.msg == "toy: Toy refused the gateway's renewed token"
