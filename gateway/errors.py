@@ -42,7 +42,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, overload
 
-from gateway.i18n import DEFAULT_LOCALE, is_key, lookup, translate
+from gateway.i18n import DEFAULT_LOCALE, Message, is_key, lookup, translate
 
 __all__ = [
     "BackendAuthFailed",
@@ -67,6 +67,7 @@ __all__ = [
     "Unauthorized",
     "Unsupported",
     "UnsupportedMediaType",
+    "first_problem",
 ]
 
 
@@ -118,6 +119,15 @@ class Detail:
     def msg(self) -> str:
         """The English text."""
         return self.text(DEFAULT_LOCALE)
+
+
+def first_problem(first: Detail, count: int) -> tuple[str, dict[str, Any]]:
+    """Key and params of the message of an error with ``count`` problems, ``first`` among them:
+    ``filter[0][1].operator: Unknown operator '~=' (and 2 more problems)``."""
+    more = count - 1
+    params = {"path": first.path, "problem": Message(first.key, first.params), "more": more,
+              "count": count}
+    return ("problems_at" if more else "problem_at"), params
 
 
 @dataclass(frozen=True, slots=True)

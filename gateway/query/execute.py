@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from gateway import budgets
 from gateway.connector import Connector, EntityInfo, PushedQuery, Record
 from gateway.errors import BackendFailure, SourceInfo, Unsupported
+from gateway.i18n import Message
 from gateway.query.evaluate import matches, sort_key, value_at
 from gateway.query.model import Filter, Query
 from gateway.query.plan import Plan, plan
@@ -123,22 +124,21 @@ class _Walker:
         """A walker of another pushed query, sharing this one's call count and bound."""
         return _Walker(self.connector, self.entity, pushed, self.budget)
 
-    def stuck(self, why: str) -> BackendFailure:
+    def stuck(self, why: Message) -> BackendFailure:
+        """The backend's paging does not advance: ``why`` says how it was seen."""
         return BackendFailure(
-            f"{self.connector.name}/{self.entity.name}: backend paging does not advance ({why})",
-            key="paging_stuck",
-            params={"source": self.connector.name, "entity": self.entity.name, "reason": why},
+            "paging_stuck_why",
+            {"source": self.connector.name, "entity": self.entity.name, "reason": why},
             source=SourceInfo(self.connector.name, None, None),
         )
 
-    def too_large(self, max_scan: int, why: str) -> Unsupported:
-        name = f"{self.connector.name}/{self.entity.name}"
+    def too_large(self, max_scan: int, why: Message) -> Unsupported:
+        """The query would scan more than ``max_scan`` records: ``why`` the backend cannot
+        do it."""
         return Unsupported(
-            f"This query would need the gateway to read more than {max_scan} records of "
-            f"{name} because the backend cannot {why}; narrow the filter",
-            key="scan_too_large",
-            params={"limit": max_scan, "source": self.connector.name,
-                    "entity": self.entity.name},
+            "scan_too_large",
+            {"limit": max_scan, "source": self.connector.name, "entity": self.entity.name,
+             "reason": why},
         )
 
     async def count(self, filter: Filter | None = None) -> int:
@@ -179,12 +179,12 @@ class _Walker:
             records = page.records[:limit]
             if not records:
                 if page.more:
-                    raise self.stuck(f"no records at offset {offset} though more were promised")
+                    raise self.stuck(Message("paging_empty_offset", {"offset": offset}))
                 self._ended_at(offset)
                 break
             first = _id(records[0], self)
             if unique and first == last_first:
-                raise self.stuck(f"record {first!r} came first twice")
+                raise self.stuck(Message("paging_first_twice", {"id": first}))
             last_first = first
             out.append(records)
             offset += len(records)
@@ -206,16 +206,15 @@ class _Walker:
         parts = await _all(self.fetch(s, e) for s, e in bounds)
         firsts = [_id(p[0], self) for p in parts if p]
         if len(set(firsts)) != len(firsts):
-            raise self.stuck("the same record starts two different offsets")
+            raise self.stuck(Message("paging_same_start"))
         return _dedupe(r for p in parts for r in p)
 
 
 def _id(record: Record, walker: _Walker) -> Any:
     if not isinstance(record, dict) or record.get("id") is None:
         raise BackendFailure(
-            f"{walker.connector.name}/{walker.entity.name}: a record came back without an id",
-            key="record_without_id",
-            params={"source": walker.connector.name, "entity": walker.entity.name},
+            "record_without_id",
+            {"source": walker.connector.name, "entity": walker.entity.name},
             source=SourceInfo(walker.connector.name, None, None),
         )
     return record["id"]
@@ -235,12 +234,14 @@ def _dedupe(records: Iterable[Record]) -> list[Record]:
 def _too_large(walker: _Walker, the_plan: Plan, max_scan: int) -> Unsupported:
     why = []
     if the_plan.residual:
-        why.append("evaluate part of the filter")
+        why.append(Message("scan_cannot_filter"))
     if the_plan.sort_in_gateway:
-        why.append(f"sort this way ({the_plan.sort_reason})")
+        why.append(Message("scan_cannot_sort", {"reason": the_plan.sort_reason}))
     if not why:
-        why.append("count records")
-    return walker.too_large(max_scan, " or ".join(why))
+        why.append(Message("scan_cannot_count"))
+    if len(why) == 2:
+        why = [Message("scan_cannot_both", {"first": why[0], "second": why[1]})]
+    return walker.too_large(max_scan, why[0])
 
 
 async def _scan(

@@ -31,10 +31,10 @@ from gateway.query.model import (
     Query,
     Scalar,
 )
-from gateway.query.problems import MESSAGES, Area, Problems
+from gateway.query.problems import Area, Problems
 
 __all__ = [
-    "BODY_KEYS", "DEFAULT_PAGE_SIZE", "MESSAGES", "QueryLimits", "parse_body", "parse_params",
+    "BODY_KEYS", "DEFAULT_PAGE_SIZE", "QueryLimits", "parse_body", "parse_params",
     "split_list",
 ]
 

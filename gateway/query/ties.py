@@ -42,6 +42,7 @@ from typing import Any, NoReturn, Protocol
 
 from gateway.connector import Connector, EntityInfo, FieldInfo, PushedQuery, Record
 from gateway.errors import BackendFailure, Unsupported
+from gateway.i18n import Message
 from gateway.query.evaluate import coerce, is_null, sort_key, text, value_at
 from gateway.query.model import Condition, Filter, Group, Operator, OrderKey, Query, Scalar
 from gateway.query.plan import Plan, stable_order
@@ -57,8 +58,8 @@ class Walker(Protocol):
     max_page: int
 
     def variant(self, pushed: PushedQuery) -> Walker: ...
-    def stuck(self, why: str) -> BackendFailure: ...
-    def too_large(self, max_scan: int, why: str) -> Unsupported: ...
+    def stuck(self, why: Message) -> BackendFailure: ...
+    def too_large(self, max_scan: int, why: Message) -> Unsupported: ...
     async def together(self, coros: Iterable[Coroutine[Any, Any, Any]]) -> list[Any]: ...
     async def count(self, filter: Filter | None = None) -> int: ...
     async def fetch(self, start: int, stop: int) -> list[Record]: ...
@@ -187,9 +188,8 @@ class _Ties:
         ranks = [self._rank(r)[0] for r in window]
         for i in range(1, len(ranks)):
             if ranks[i] < ranks[i - 1]:
-                raise self.walker.stuck(
-                    f"the order by {self.key.field} goes backwards at offset {self.start + i}"
-                )
+                raise self.walker.stuck(Message("paging_order_backwards", {
+                    "field": self.key.field, "offset": self.start + i}))
 
     def _boundary(self, runs: list[list[Record]]) -> dict[Any, Record]:
         """k1 values at an edge of a call that does not start or end the data → a record."""
@@ -266,9 +266,8 @@ class _Ties:
         if len(got) >= self.mp:
             n = await walker.count()
             if n > self.max_scan:
-                raise walker.too_large(
-                    self.max_scan, f"sort by more than one key and {n} records share one "
-                    f"{self.key.field} value")
+                raise walker.too_large(self.max_scan, Message(
+                    "scan_cannot_sort_ties", {"count": n, "field": self.key.field}))
             got += await walker.chunks(self.mp, n)
         return _dedupe(got)
 

@@ -45,10 +45,9 @@ GET_ONE_PARAMS = frozenset({"fields"})
 MAX_BODY_DEPTH = 64  # JSON nesting in a request body
 
 
-def bad_input(path: str, msg_key: str, msg: str, **params: Any) -> InvalidRequest:
-    return InvalidRequest(
-        msg, key=msg_key, params=params, details=[Detail(path, msg, msg_key, params)]
-    )
+def bad_input(path: str, key: str, /, **params: Any) -> InvalidRequest:
+    """400 for one problem of the input at ``path``."""
+    return InvalidRequest(key, params, details=[Detail(path, key, params)])
 
 
 def object_body(raw: bytes) -> dict[str, Any]:
@@ -56,14 +55,13 @@ def object_body(raw: bytes) -> dict[str, Any]:
     try:
         body = orjson.loads(raw) if raw.strip() else None
     except orjson.JSONDecodeError as exc:
-        raise bad_input("body", "bad_json", f"Not valid JSON: {exc}", error=str(exc)) from None
+        raise bad_input("body", "bad_json", error=str(exc)) from None
     if not isinstance(body, dict):
-        raise bad_input("body", "body_not_object", "The request body must be a JSON object")
+        raise bad_input("body", "body_not_object")
     if nesting_depth(body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH:
         # orjson reads 1024 levels but writes only 255: a record nested that deep would fail
         # on its way to the backend, as a 500. No record or bulk body needs this many.
-        raise bad_input("body", "too_deep", f"Lists and objects nest deeper than "
-                        f"{MAX_BODY_DEPTH} levels", max=MAX_BODY_DEPTH)
+        raise bad_input("body", "too_deep", max=MAX_BODY_DEPTH)
     return body
 
 
@@ -78,10 +76,9 @@ def plain_params(
             continue
         values = query.getall(key)
         if len(values) > 1:
-            raise bad_input(key, "duplicate_param",
-                            f"The parameter {key} is given more than once")
+            raise bad_input(key, "duplicate_param", name=key)
         if allowed is not None and key not in allowed:
-            raise bad_input(key, "unknown_key", f"Unknown key '{key}'", key=key)
+            raise bad_input(key, "unknown_key", key=key)
         out[key] = values[0]
     return out
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.addresses import check_id
 from gateway.connector import BatchOp, BatchOutcome, Connector, EntityInfo, Record, writer
-from gateway.errors import Detail, GatewayError, InvalidRequest, NotExecuted
+from gateway.errors import Detail, GatewayError, InvalidRequest, NotExecuted, first_problem
 from gateway.http.envelope import ok_body, page_body
 from gateway.query.execute import project, run_query
 from gateway.query.parse import parse_body, parse_params
@@ -82,12 +82,8 @@ def _check_fields(data: Record, info: EntityInfo) -> None:
         return
     unknown = [k for k in data if k != "id" and k not in info.fields]
     if unknown:
-        details = [
-            Detail(k, f"Unknown field '{k}' in {info.name}", "unknown_field",
-                   {"field": k, "entity": info.name})
-            for k in unknown
-        ]
-        raise InvalidRequest(f"{unknown[0]}: unknown field in {info.name}", details=details)
+        details = [Detail(k, "unknown_field", {"field": k, "entity": info.name}) for k in unknown]
+        raise InvalidRequest(*first_problem(details[0], len(details)), details=details)
 
 
 def _if_match(value: str | None) -> str | None:
@@ -106,18 +102,16 @@ def _version(cmd: Update, data: dict[str, Any]) -> str | None:
     if "version" in data:
         raw = data.pop("version")
         if isinstance(raw, bool) or (raw is not None and not isinstance(raw, str | int)):
-            raise bad_input("version", "bad_value", "The version must be a string or an integer")
+            raise bad_input("version", "bad_version_type")
         version = None if raw is None else str(raw)
     header = _if_match(cmd.if_match)
     if header is not None:
         if version is not None and version != header:
-            raise bad_input("version", "version_mismatch",
-                            "The version in the body differs from the If-Match header")
+            raise bad_input("version", "version_mismatch")
         version = header
     if "id" in data:
         if str(data.pop("id")) != cmd.id:
-            raise bad_input("id", "id_mismatch",
-                            "The id in the body differs from the id in the path")
+            raise bad_input("id", "id_mismatch")
     return version
 
 
@@ -225,8 +219,7 @@ class RecordsService:
             if not outcome.executed:
                 raise NotExecuted()
             if planned.op.action != "delete" and outcome.record is None:
-                raise GatewayError(
-                    f"{planned.source.name}: a batch write succeeded without its record")
+                raise GatewayError("batch_write_without_record", {"source": planned.source.name})
         return await self._answer(planned, outcome.record)
 
     async def _answer(self, planned: PlannedWrite, record: Record | None) -> Answer:

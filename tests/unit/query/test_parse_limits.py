@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from gateway.errors import GatewayError, InvalidFilter, InvalidOrder, InvalidPage, InvalidRequest
+from gateway.i18n import CATALOGS
 from gateway.query.limits import DEFAULT_LIMITS, QueryLimits, nesting_depth, show
-from gateway.query.parse import MESSAGES, parse_body, parse_params
+from gateway.query.parse import parse_body, parse_params
 
 MAX = 1000
 SMALL = QueryLimits(groups=3, conditions=2, total_conditions=5, list_items=3, value_chars=10,
@@ -30,7 +31,7 @@ def refused(cls: type[GatewayError], body: dict[str, Any], limits: QueryLimits =
     err = info.value
     assert type(err) is cls and err.status == 400
     for d in err.details:
-        assert d.msg == MESSAGES[d.key or ""].format(**d.params)
+        assert d.msg == CATALOGS["en-US"][d.key].format(**d.params)
     return err
 
 

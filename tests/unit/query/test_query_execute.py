@@ -146,7 +146,7 @@ async def test_a_backend_whose_paging_does_not_advance_is_a_backend_failure(
     conn = FakeConnector(sample_records(30), capabilities=capabilities, ignore_offset=True)
     with pytest.raises(BackendFailure) as exc:
         await run_query(conn, ENTITY, Query(page_size=20))
-    assert exc.value.key == "paging_stuck" and "does not advance" in exc.value.msg
+    assert exc.value.key == "paging_stuck_why" and "does not advance" in exc.value.msg
     assert conn.query_calls() < 10
 
 

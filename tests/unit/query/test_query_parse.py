@@ -9,8 +9,9 @@ import pytest
 from query_fakes import ENTITY
 
 from gateway.errors import GatewayError, InvalidFilter, InvalidOrder, InvalidPage, InvalidRequest
+from gateway.i18n import CATALOGS
 from gateway.query.model import Condition, Group, OrderKey, Query
-from gateway.query.parse import MESSAGES, parse_body, parse_params, split_list
+from gateway.query.parse import parse_body, parse_params, split_list
 
 MAX = 1000
 
@@ -33,7 +34,7 @@ def fails(cls: type[GatewayError], raw: Any, *, entity: Any = None, get: bool = 
     assert type(exc.value) is cls
     assert exc.value.details, "an input error always says where"
     for d in exc.value.details:
-        assert d.msg == MESSAGES[d.key or ""].format(**d.params)
+        assert d.msg == CATALOGS["en-US"][d.key].format(**d.params)
     return problems(exc)
 
 

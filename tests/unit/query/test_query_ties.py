@@ -232,7 +232,7 @@ async def test_a_backend_ignoring_offsets_is_a_backend_failure() -> None:
         conn = one_key_conn(recs, ignore_offset=True)
         with pytest.raises(BackendFailure) as exc:
             await run_query(conn, ENTITY, Query(order_by=ORDER, page_size=size, page_no=4))
-        assert exc.value.key == "paging_stuck"
+        assert exc.value.key == "paging_stuck_why"
 
 
 def yes(e: EntityInfo, c: Condition) -> bool:
