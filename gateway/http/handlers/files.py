@@ -25,7 +25,6 @@ from pydantic import BaseModel, ConfigDict
 from gateway.addresses import check_id
 from gateway.connector import FileStore, file_store
 from gateway.errors import (
-    Detail,
     GatewayError,
     InvalidRequest,
     NotFound,
@@ -34,6 +33,8 @@ from gateway.errors import (
 from gateway.http.envelope import ok
 from gateway.http.keys import CONFIG, METRICS, SOURCES, state
 from gateway.http.middleware.limits import too_large
+from gateway.i18n import Message
+from gateway.records.commands import bad_input
 from gateway.sources import Source
 
 __all__ = [
@@ -106,21 +107,16 @@ def content_disposition(filename: str) -> str:
     return value
 
 
-def _bad(path: str, msg_key: str, msg: str, **params: object) -> InvalidRequest:
-    return InvalidRequest(msg, key=msg_key, params=dict(params),
-                          details=[Detail(path, msg, msg_key, dict(params))])
-
-
 def _params(request: web.Request, allowed: frozenset[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key in request.query:
         if key in ("orgId", "locale"):
             continue
         if key not in allowed:
-            raise _bad(key, "unknown_key", f"Unknown key '{key}'", key=key)
+            raise bad_input(key, "unknown_key", key=key)
         values = request.query.getall(key)
         if len(values) > 1:
-            raise _bad(key, "duplicate_param", f"The parameter {key} is given more than once")
+            raise bad_input(key, "duplicate_param", name=key)
         out[key] = values[0]
     return out
 
@@ -133,8 +129,7 @@ def _check_filename(name: str) -> str:
     base = re.split(r"[/\\]", name)[-1]
     if (not base.strip() or base in (".", "..") or len(base) > MAX_FILENAME
             or _CONTROL.search(name)):
-        raise _bad("filename", "bad_filename",
-                   "The file name must be 1 to 255 characters without control characters")
+        raise bad_input("filename", "bad_filename")
     return base
 
 
@@ -144,10 +139,7 @@ async def _target(request: web.Request) -> tuple[Source, FileStore, str, str, st
     source = request.app[SOURCES].get(request.match_info["source"])
     conn = source.connector(state(request).org)
     if not conn.capabilities.files:
-        raise Unsupported(
-            f"Source {source.name} cannot store files on record fields",
-            key="files_unsupported", params={"source": source.name},
-        )
+        raise Unsupported("files_unsupported", {"source": source.name})
     store = file_store(conn, source.name)
     record_id = check_id(conn, source.name, request.match_info["id"],
                          metrics=request.app[METRICS])
@@ -156,14 +148,10 @@ async def _target(request: web.Request) -> tuple[Source, FileStore, str, str, st
     name = request.match_info["field"]
     found = info.field(name)
     if found is None:
-        raise NotFound(
-            f"Field '{name}' was not found in {source.name}/{info.name}", key="field_not_found",
-            params={"source": source.name, "entity": info.name, "field": name},
-        )
+        raise NotFound("field_not_found",
+                       {"source": source.name, "entity": info.name, "field": name})
     if found.type != "file":
-        raise _bad("field", "not_a_file_field",
-                   f"Field '{name}' of {info.name} does not hold files",
-                   field=name, entity=info.name)
+        raise bad_input("field", "not_a_file_field", field=name, entity=info.name)
     return source, store, info.name, record_id, name
 
 
@@ -198,7 +186,7 @@ class Upload:
 
     @staticmethod
     def _interrupted() -> InvalidRequest:
-        return _bad("body", "upload_interrupted", "The upload ended before the whole file arrived")
+        return bad_input("body", "upload_interrupted")
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         while True:
@@ -206,11 +194,8 @@ class Upload:
                 async with asyncio.timeout(self._idle):
                     chunk = await self._read()
             except TimeoutError:
-                raise self._fail(_bad(
-                    "body", "upload_stalled",
-                    f"No upload data arrived for {self._idle:g} seconds; the upload was "
-                    "abandoned, send the file again",
-                    seconds=f"{self._idle:g}")) from None
+                raise self._fail(bad_input(
+                    "body", "upload_stalled", seconds=f"{self._idle:g}")) from None
             except Exception as exc:  # only the read is inside
                 # The caller went away or sent a broken body (short of its Content-Length,
                 # bad chunked framing, malformed multipart): aiohttp says so in many ways.
@@ -251,11 +236,9 @@ async def _file_part(request: web.Request, limit: int) -> BodyPartReader:
         while True:
             part = await reader.next()
             if part is None:
-                raise _bad("file", "missing_file_part",
-                           "The multipart body has no part named 'file'")
+                raise bad_input("file", "missing_file_part")
             if not isinstance(part, BodyPartReader):
-                raise _bad("body", "bad_multipart", "The multipart body is malformed: "
-                           "nested multipart", error="nested multipart")
+                raise bad_input("body", "bad_multipart", error=Message("nested_multipart"))
             if part.name == "file":
                 return part
             while chunk := await part.read_chunk(CHUNK):
@@ -264,8 +247,7 @@ async def _file_part(request: web.Request, limit: int) -> BodyPartReader:
                     raise too_large(limit)
     except (ValueError, AssertionError, aiohttp.ClientError) as exc:
         # aiohttp's reader says "malformed" with these (bad boundary, missing headers).
-        raise _bad("body", "bad_multipart", f"The multipart body is malformed: {exc}",
-                   error=str(exc)[:200]) from None
+        raise bad_input("body", "bad_multipart", error=str(exc)[:200]) from None
 
 
 async def put_file(request: web.Request) -> web.Response:

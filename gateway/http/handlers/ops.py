@@ -66,6 +66,5 @@ async def docs(request: web.Request) -> web.Response:
 async def docs_asset(request: web.Request) -> web.Response:
     name = request.match_info["asset"]
     if name not in DOCS_ASSETS:
-        raise NotFound(f"There is no endpoint at {request.path[:200]}", key="no_route",
-                       params={"path": request.path[:200]})
+        raise NotFound("no_route", {"path": request.path[:200]})
     return web.Response(body=_static(name), headers={"Content-Type": DOCS_ASSETS[name]})

@@ -21,7 +21,7 @@ from aiohttp.typedefs import Handler
 from gateway.errors import Detail, Forbidden, InvalidRequest, Unauthorized
 from gateway.http.keys import CONSUMERS, state
 from gateway.http.middleware.headers import single_header
-from gateway.i18n import LOCALES
+from gateway.i18n import LOCALES, Message
 
 if TYPE_CHECKING:
     from gateway.config.model import Consumer, Operation
@@ -89,15 +89,11 @@ def _bearer(request: web.Request) -> str | None:
 def _org(request: web.Request) -> str:
     values = [v.strip() for v in request.query.getall("orgId", [])]
     if not values or not values[0]:
-        raise InvalidRequest(
-            "The orgId query parameter is required", key="missing_org",
-            details=[Detail("orgId", "The orgId query parameter is required", "missing_org")],
-        )
+        raise InvalidRequest("missing_org", details=[Detail("orgId", "missing_org")])
     if len(set(values)) > 1:
-        raise InvalidRequest(
-            "The parameter is given more than once", key="duplicate_param",
-            details=[Detail("orgId", "orgId is given more than once", "duplicate_param")],
-        )
+        params = {"name": "orgId"}
+        raise InvalidRequest("duplicate_param", params,
+                             details=[Detail("orgId", "duplicate_param", params)])
     return values[0]
 
 
@@ -108,19 +104,17 @@ async def consumers_middleware(request: web.Request, handler: Handler) -> web.St
     st = state(request)
     api_key = _bearer(request)
     if api_key is None:
-        raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'",
-                           key="missing_api_key")
+        raise Unauthorized("missing_api_key")
     consumer = request.app[CONSUMERS].find(api_key)
     if consumer is None:
-        raise Unauthorized("The API key is not valid", key="unknown_api_key")
+        raise Unauthorized("unknown_api_key")
     st.consumer = consumer
     structlog.contextvars.bind_contextvars(consumer=consumer.name)
     if st.locale_asked is not None:
         raise unknown_locale(st.locale_asked)
     org = _org(request)
     if not consumer.allows_org(org):
-        raise Forbidden(f"This API key may not access org '{org}'", key="org_not_allowed",
-                        params={"org": org})
+        raise Forbidden("org_not_allowed", {"org": org})
     st.org = org
     structlog.contextvars.bind_contextvars(org=org)
     _check_scopes(request, consumer)
@@ -129,9 +123,8 @@ async def consumers_middleware(request: web.Request, handler: Handler) -> web.St
 
 def unknown_locale(asked: str) -> InvalidRequest:
     params = {"locale": asked, "locales": ", ".join(LOCALES)}
-    text = f"Unknown locale '{asked}'; use one of {params['locales']}"
-    return InvalidRequest(text, key="unknown_locale", params=params,
-                          details=[Detail("locale", text, "unknown_locale", params)])
+    return InvalidRequest("unknown_locale", params,
+                          details=[Detail("locale", "unknown_locale", params)])
 
 
 def _check_scopes(request: web.Request, consumer: Consumer) -> None:
@@ -146,15 +139,9 @@ def check_scopes(
     the operation (a call alone and a bulk entry are checked by this same function)."""
     if source is not None:
         if not consumer.allows_source(source):
-            raise Forbidden(f"This API key may not use source '{source}'",
-                            key="source_not_allowed", params={"source": source})
+            raise Forbidden("source_not_allowed", {"source": source})
         if entity is not None and not consumer.allows_entity(source, entity):
-            name = f"{source}/{entity}"
-            raise Forbidden(f"This API key may not use entity '{name}'",
-                            key="entity_not_allowed", params={"entity": name})
+            raise Forbidden("entity_not_allowed", {"entity": f"{source}/{entity}"})
     if operation is not None and not consumer.allows_operation(operation):
-        allowed = ", ".join(consumer.scopes.operations or ()) or "none"
-        raise Forbidden(
-            f"This API key may not perform '{operation}' operations (it may: {allowed})",
-            key="operation_not_allowed", params={"operation": operation, "allowed": allowed},
-        )
+        allowed = ", ".join(consumer.scopes.operations or ()) or Message("no_operations")
+        raise Forbidden("operation_not_allowed", {"operation": operation, "allowed": allowed})

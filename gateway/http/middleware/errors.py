@@ -53,10 +53,7 @@ _CODING_IN_MESSAGE = re.compile(r"\((\w+)\)")
 def unsupported_encoding(coding: str) -> UnsupportedMediaType:
     """415 for a body in ``coding`` (the answer names the codings that would do)."""
     shown = coding[:40]
-    return UnsupportedMediaType(
-        f"Content-Encoding '{shown}' is not supported; send the body as gzip, deflate or "
-        "identity", key="unsupported_content_encoding", params={"encoding": shown},
-    )
+    return UnsupportedMediaType("unsupported_content_encoding", {"encoding": shown})
 
 
 def _extra_headers(err: GatewayError) -> dict[str, str]:
@@ -68,12 +65,8 @@ def _from_payload(exc: web.RequestPayloadError, request: web.Request) -> Gateway
     (short of Content-Length, bad chunks). The caller's fault, so a 400, never a 500."""
     if isinstance(exc.__cause__, ContentEncodingError):
         coding = request.headers.get(hdrs.CONTENT_ENCODING, "")[:40]
-        return InvalidRequest(f"The body could not be decoded as {coding}",
-                              key="bad_content_encoding", params={"encoding": coding})
-    return InvalidRequest(
-        "The request could not be read as HTTP/1.1 (request line, headers or framing)",
-        key="malformed_http",
-    )
+        return InvalidRequest("bad_content_encoding", {"encoding": coding})
+    return InvalidRequest("malformed_http")
 
 
 def listener_error_response(status: int, exc: BaseException | None) -> web.Response:
@@ -86,10 +79,7 @@ def listener_error_response(status: int, exc: BaseException | None) -> web.Respo
         found = _CODING_IN_MESSAGE.search(exc.message)
         err = unsupported_encoding(found.group(1) if found else "")
     elif status < 500:
-        err = InvalidRequest(
-            "The request could not be read as HTTP/1.1 (request line, headers or framing)",
-            key="malformed_http",
-        )
+        err = InvalidRequest("malformed_http")
     else:
         err = GatewayError()
     request_id = uuid.uuid4().hex
@@ -99,15 +89,14 @@ def listener_error_response(status: int, exc: BaseException | None) -> web.Respo
 
 def no_route(path: str) -> NotFound:
     """404 for a path no route serves (a call alone, or a bulk entry)."""
-    return NotFound(f"There is no endpoint at {path[:200]}", key="no_route",
-                    params={"path": path[:200]})
+    return NotFound("no_route", {"path": path[:200]})
 
 
 def method_not_allowed(
     method: str, allowed: Iterable[str]
 ) -> tuple[MethodNotAllowed, dict[str, str]]:
     """405 and its Allow header, for a path whose routes take other methods."""
-    err = MethodNotAllowed(f"Method {method} is not allowed here", params={"method": method})
+    err = MethodNotAllowed("method_not_allowed_here", {"method": method})
     return err, {"Allow": ", ".join(sorted(allowed))}
 
 
@@ -119,11 +108,12 @@ def _from_http(exc: web.HTTPException, request: web.Request) -> tuple[GatewayErr
         return method_not_allowed(request.method, exc.allowed_methods)
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         return too_large(request.app[CONFIG].server.maxBodyBytes), {}
+    # aiohttp's reason phrase is its text, a parameter of ours.
     if isinstance(exc, web.HTTPUnsupportedMediaType):
-        return UnsupportedMediaType(exc.reason), {}
+        return UnsupportedMediaType("http_refused_media_type", {"reason": exc.reason}), {}
     if exc.status < 500:
-        return InvalidRequest(exc.reason), {}
-    return GatewayError("Internal error"), {}
+        return InvalidRequest("http_refused", {"reason": exc.reason}), {}
+    return GatewayError(), {}
 
 
 def as_error(exc: Exception) -> GatewayError:

@@ -42,9 +42,9 @@ def single_value(headers: CIMultiDictProxy[str] | CIMultiDict[str], name: str) -
     """:func:`single_header` on a headers mapping (a bulk entry's)."""
     values = headers.getall(name, [])
     if len(values) > 1:
-        text = f"The header {name} is given more than once"
-        raise InvalidRequest(text, key="duplicate_header", params={"header": name},
-                             details=[Detail(name, text, "duplicate_header", {"header": name})])
+        params = {"header": name}
+        raise InvalidRequest("duplicate_header", params,
+                             details=[Detail(name, "duplicate_header", params)])
     return values[0] if values else None
 
 

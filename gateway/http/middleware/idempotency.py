@@ -85,9 +85,8 @@ _RETRY_LATER_KEYS = frozenset({"record_busy"})
 _PENDING, _NOT_KEPT = "p", "u"
 
 
-def _bad_key(msg: str, key: str, **params: object) -> InvalidRequest:
-    return InvalidRequest(msg, key=key, params=dict(params),
-                          details=[Detail(HEADER, msg, key, dict(params))])
+def _bad_key(key: str, **params: object) -> InvalidRequest:
+    return InvalidRequest(key, params, details=[Detail(HEADER, key, params)])
 
 
 def _key(request: web.Request) -> str | None:
@@ -95,17 +94,14 @@ def _key(request: web.Request) -> str | None:
     if not values:
         return None
     if len(values) > 1:
-        raise _bad_key(f"The {HEADER} header is given more than once",
-                       "idempotency_key_repeated")
+        raise _bad_key("idempotency_key_repeated")
     key = values[0].strip()
     if not key:
-        raise _bad_key(f"The {HEADER} header is empty", "idempotency_key_empty")
+        raise _bad_key("idempotency_key_empty")
     if len(key) > MAX_KEY_LENGTH:
-        raise _bad_key(f"The {HEADER} header is longer than {MAX_KEY_LENGTH} characters",
-                       "idempotency_key_too_long", max=MAX_KEY_LENGTH)
+        raise _bad_key("idempotency_key_too_long", max=MAX_KEY_LENGTH)
     if not key.isascii() or not key.isprintable():
-        raise _bad_key(f"The {HEADER} header must be printable ASCII",
-                       "idempotency_key_invalid")
+        raise _bad_key("idempotency_key_invalid")
     return key
 
 
@@ -176,10 +172,7 @@ def _keep(resp: web.StreamResponse, outcome: _Outcome) -> bool:
 
 
 def _in_progress() -> Conflict:
-    return Conflict(
-        f"A request with this {HEADER} is still being processed; retry shortly",
-        key="idempotency_key_in_progress", retry_after=IN_PROGRESS_RETRY_AFTER,
-    )
+    return Conflict("idempotency_key_in_progress", retry_after=IN_PROGRESS_RETRY_AFTER)
 
 
 async def _existing(store: StateStore, skey: str, fingerprint: str) -> web.Response | None:
@@ -189,18 +182,10 @@ async def _existing(store: StateStore, skey: str, fingerprint: str) -> web.Respo
         return None
     found = kept.decode(raw)
     if found.fp != fingerprint:
-        raise Conflict(
-            f"This {HEADER} was already used with a different request; use a new key",
-            key="idempotency_key_mismatch",
-            details=[Detail(HEADER, "used before with a different request",
-                            "idempotency_key_mismatch")],
-        )
+        raise Conflict("idempotency_key_mismatch",
+                       details=[Detail(HEADER, "idempotency_key_used_before")])
     if found.state == _NOT_KEPT:
-        raise Conflict(
-            f"The request with this {HEADER} already ran, but its answer could not be kept; "
-            "look at the result before writing again under a new key",
-            key="idempotency_answer_not_kept",
-        )
+        raise Conflict("idempotency_answer_not_kept")
     if found.state != "a":
         raise _in_progress()
     return kept.replay(found)
@@ -224,11 +209,8 @@ class _Quota:
         if not seat.joined:
             wait = max(1, math.ceil(seat.retry_after))
             raise RateLimited(
-                f"{self.consumer} holds {self.limit} unexpired {HEADER}s, its quota; retry "
-                f"in {wait} s or send writes without a key",
-                key="idempotency_quota", retry_after=wait,
-                params={"consumer": self.consumer, "limit": self.limit, "seconds": wait},
-            )
+                "idempotency_quota", {"consumer": self.consumer, "limit": self.limit,
+                                      "seconds": wait}, retry_after=wait)
 
     async def give_back(self) -> None:
         await self.store.leave(self.key, self.member)

@@ -54,9 +54,7 @@ log = structlog.get_logger("gateway.limits")
 
 
 def too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"The body is larger than {limit} bytes", key="body_too_large", params={"max": limit}
-    )
+    return PayloadTooLarge("body_too_large", {"max": limit})
 
 
 def rate_headers(grant: BucketGrant) -> dict[str, str]:
@@ -90,11 +88,8 @@ async def _rate_limit(request: web.Request, cost: int = 1, *, paid: int = 0) -> 
     st.headers.update(rate_headers(grant))
     if not grant.allowed:
         wait = max(1, math.ceil(grant.retry_after))
-        raise RateLimited(
-            f"Rate limit of {consumer.name} exceeded; retry in {wait} s",
-            key="consumer_rate_limited", params={"consumer": consumer.name, "seconds": wait},
-            retry_after=wait,
-        )
+        raise RateLimited("consumer_rate_limited", {"consumer": consumer.name, "seconds": wait},
+                          retry_after=wait)
 
 
 async def charge_bulk(request: web.Request, entries: int) -> None:
