@@ -110,9 +110,8 @@ class Batch:
                 chunk[0].entity, [item.op for item in chunk], fail_on_first=self._fail_on_first
             )
             if len(outcomes) != len(chunk):
-                raise GatewayError(
-                    f"{self.source}: write_batch gave {len(outcomes)} outcomes for {len(chunk)} ops"
-                )
+                raise GatewayError("batch_outcome_count", {
+                    "source": self.source, "outcomes": len(outcomes), "ops": len(chunk)})
         except Exception as exc:
             # The whole call failed (or its answer was lost): each entry gets that failure, and
             # nothing is resent, since the backend may have applied some of it.

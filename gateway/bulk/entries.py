@@ -24,7 +24,7 @@ from yarl import URL
 from gateway.bulk.model import EntrySpec
 from gateway.errors import Detail, InvalidRequest
 from gateway.http.keys import STATE, RequestState
-from gateway.i18n import UnknownLocale, parse_locale
+from gateway.i18n import Message, UnknownLocale, parse_locale
 
 __all__ = ["API_PREFIX", "BULK_ROUTE", "METHODS", "Entry", "Refused", "Router", "prepare"]
 
@@ -47,9 +47,9 @@ _VARIABLE = re.compile(r"\{(\w+)\}")
 class Refused(InvalidRequest):
     """An entry that cannot be run as a call: 400 for that entry, the batch goes on."""
 
-    def __init__(self, index: int, where: str, key: str, msg: str, **params: Any) -> None:
+    def __init__(self, index: int, where: str, key: str, **params: Any) -> None:
         path = f"requests[{index}].{where}"
-        super().__init__(msg, key=key, params=params, details=[Detail(path, msg, key, params)])
+        super().__init__(key, params, details=[Detail(path, key, params)])
 
 
 @dataclass(slots=True)
@@ -121,28 +121,26 @@ def _router(routes: tuple[tuple[str, str, str], ...]) -> Router:
 def _check_path(index: int, url: str) -> tuple[str, str]:
     """``url`` → (path with the /v1 prefix, raw query string); Refused when it is not a plain
     gateway path."""
-    def refuse(why: str) -> Refused:
-        return Refused(index, "url", "bad_bulk_url",
-                       f"The url must be a gateway path such as /v1/records/... ({why})",
-                       reason=why)
+    def refuse(key: str) -> Refused:  # the reason, a message key
+        return Refused(index, "url", "bad_bulk_url", reason=Message(key))
 
     if not url.startswith("/") or url.startswith("//"):
-        raise refuse("absolute URLs and hosts are not allowed")
+        raise refuse("bulk_url_absolute")
     if _BAD_CHARS.search(url):
-        raise refuse("spaces, control characters, backslashes and fragments are not allowed")
+        raise refuse("bulk_url_bad_chars")
     path, _, query = url.partition("?")
     stage = path
     for _ in range(_MAX_DECODES):
         if any(seg in (".", "..") for seg in stage.split("/")) or "\\" in stage:
-            raise refuse("'.' and '..' segments are not allowed")
+            raise refuse("bulk_url_dot_segment")
         decoded = unquote(stage)
         if decoded == stage:
             break
         if decoded.count("/") != stage.count("/") or "\\" in decoded:
-            raise refuse("encoded '/' or '\\' is not allowed")
+            raise refuse("bulk_url_encoded_separator")
         stage = decoded
     else:
-        raise refuse("too many layers of percent-encoding")
+        raise refuse("bulk_url_too_encoded")
     if path != API_PREFIX and not path.startswith(API_PREFIX + "/"):
         path = API_PREFIX + path
     return path, query
@@ -159,9 +157,7 @@ def _body(index: int, spec: EntrySpec) -> bytes:
         try:
             orjson.loads(data)
         except orjson.JSONDecodeError as exc:
-            raise Refused(index, "data", "bad_bulk_data",
-                          f"data is a string that is not valid JSON: {exc}", error=str(exc)
-                          ) from None
+            raise Refused(index, "data", "bad_bulk_data", error=str(exc)) from None
         return data.encode()
     return orjson.dumps(data)
 
@@ -184,9 +180,7 @@ def _with_org(index: int, path: str, query: str, org: str) -> URL:
     url = URL(path + "?" + query, encoded=True)
     given = [v.strip() for v in url.query.getall("orgId", [])]
     if any(v != org for v in given):
-        raise Refused(index, "url", "bulk_org_switch",
-                      f"An entry cannot switch orgId: this bulk call is for org '{org}'",
-                      org=org)
+        raise Refused(index, "url", "bulk_org_switch", org=org)
     if not given:
         sep = "&" if query else ""
         url = URL(f"{path}?{query}{sep}orgId={quote(org, safe='')}", encoded=True)
@@ -200,9 +194,7 @@ def _headers(index: int, spec: EntrySpec, outer: web.Request, body: bytes) -> CI
         if name.lower() == "authorization":
             # The outer call's identity applies; repeating it is harmless, another one is not.
             if value.strip() != own_auth.strip():
-                raise Refused(index, "headers", "bulk_identity_switch",
-                              "An entry cannot switch identity: its Authorization header "
-                              "differs from the bulk call's")
+                raise Refused(index, "headers", "bulk_identity_switch")
             continue
         if name.lower() not in _OWN_HEADERS:
             headers.add(name, value)
@@ -220,9 +212,7 @@ def prepare(
     st: RequestState = outer[STATE]
     method = spec.method.strip().upper() or "GET"
     if method not in METHODS:
-        raise Refused(index, "method", "bad_bulk_method",
-                      f"Unknown method '{spec.method[:20]}'; use GET, POST, PUT, PATCH or DELETE",
-                      method=spec.method[:20])
+        raise Refused(index, "method", "bad_bulk_method", method=spec.method[:20])
     path, query = _check_path(index, spec.url)
     assert st.org is not None  # the consumers middleware checked the bulk call's org
     url = _with_org(index, path, query, st.org)
@@ -232,9 +222,8 @@ def prepare(
     decoded = url.path
     route, match, allowed = router.match(method, decoded)
     if route == BULK_ROUTE:
-        raise Refused(index, "url", "bulk_recursive", "A bulk entry cannot call /v1/bulk")
+        raise Refused(index, "url", "bulk_recursive")
     if route.startswith(STREAMED_PREFIX):
-        raise Refused(index, "url", "bulk_files_unsupported",
-                      "File endpoints stream bytes and cannot be bulk entries; call them alone")
+        raise Refused(index, "url", "bulk_files_unsupported")
     return Entry(index, method, route, match, decoded, url.query, body, headers, locale, asked,
                  allowed)

@@ -157,7 +157,7 @@ class BulkRun:
             return await svc.list_sources(ListSources(c))
         if route == "sources.entities":
             return await svc.list_entities(ListEntities(c, m["source"]))
-        raise GatewayError(f"route {route} has no bulk form")  # a new /v1 route: a bug here
+        raise GatewayError("no_bulk_form", {"route": route})  # a new /v1 route: a bug here
 
     async def _serve(self, entry: Entry) -> EntryResult:
         try:

@@ -59,10 +59,6 @@ class EntryResult:
         return {"contents": self.contents, "headers": self.headers, "status": self.status}
 
 
-def _detail(path: str, msg: str, msg_key: str, **params: Any) -> Detail:
-    return Detail(path, msg, msg_key, params)
-
-
 def _sane(name: str, value: str) -> bool:
     # Nothing that could split or end a header line, and a token-like name.
     return (bool(name) and name.isascii() and ":" not in name
@@ -82,13 +78,11 @@ def _headers(raw: Any, path: str, problems: list[Detail]) -> tuple[tuple[str, st
             items.append((f"{path}[{i}]", (name.strip(), value.strip() if sep else None)))
     else:
         if raw is not None:
-            problems.append(_detail(path, "headers must be an object of name: value",
-                                    "bad_bulk_header"))
+            problems.append(Detail(path, "bulk_headers_not_object"))
         return ()
     for where, (name, value) in items:
         if not isinstance(name, str) or not isinstance(value, str) or not _sane(name, value):
-            problems.append(_detail(where, "A header must be a name and a string value",
-                                    "bad_bulk_header"))
+            problems.append(Detail(where, "bad_bulk_header"))
         else:
             pairs.append((name, value))
     return tuple(pairs)
@@ -96,24 +90,20 @@ def _headers(raw: Any, path: str, problems: list[Detail]) -> tuple[tuple[str, st
 
 def _entry(raw: Any, path: str, problems: list[Detail]) -> EntrySpec | None:
     if not isinstance(raw, dict):
-        problems.append(_detail(path, "A request must be an object with url, method, data",
-                                "bulk_entry_not_object"))
+        problems.append(Detail(path, "bulk_entry_not_object"))
         return None
     before = len(problems)
     for key in raw:
         if key not in ENTRY_KEYS:
-            problems.append(_detail(f"{path}.{key}", f"Unknown key '{key}'", "unknown_key",
-                                    key=key))
+            problems.append(Detail(f"{path}.{key}", "unknown_key", {"key": key}))
     url = raw.get("url")
     if not isinstance(url, str) or not url:
-        problems.append(_detail(f"{path}.url", "url must be a non-empty string",
-                                "bad_bulk_url_type"))
+        problems.append(Detail(f"{path}.url", "bad_bulk_url_type"))
     method = raw.get("method", "GET")
     if method is None:
         method = "GET"
     if not isinstance(method, str):
-        problems.append(_detail(f"{path}.method", "method must be a string",
-                                "bad_bulk_method_type"))
+        problems.append(Detail(f"{path}.method", "bad_bulk_method_type"))
     headers = _headers(raw.get("headers"), f"{path}.headers", problems)
     if len(problems) > before:
         return None
@@ -126,25 +116,21 @@ def parse_bulk(body: dict[str, Any], *, max_entries: int) -> BulkRequest:
     problems: list[Detail] = []
     for key in body:
         if key not in BODY_KEYS:
-            problems.append(_detail(key, f"Unknown key '{key}'", "unknown_key", key=key))
+            problems.append(Detail(key, "unknown_key", {"key": key}))
     raw = body.get("requests")
     if not isinstance(raw, list):
-        problems.append(_detail("requests", "requests must be a list of request objects",
-                                "bulk_requests_not_list"))
+        problems.append(Detail("requests", "bulk_requests_not_list"))
         raw = []
     fail = body.get("failOnFirst", False)
     if fail is None:
         fail = False
     if not isinstance(fail, bool):
-        problems.append(_detail("failOnFirst", "failOnFirst must be true or false",
-                                "bad_fail_on_first"))
+        problems.append(Detail("failOnFirst", "bad_fail_on_first"))
     if len(raw) > max_entries:
-        raise PayloadTooLarge(
-            f"A bulk call may carry at most {max_entries} requests, not {len(raw)}",
-            key="bulk_too_large", params={"max": max_entries, "count": len(raw)},
-        )
+        raise PayloadTooLarge("bulk_too_large", {"max": max_entries, "count": len(raw)})
     entries = [_entry(item, f"requests[{i}]", problems) for i, item in enumerate(raw)]
     if problems:
-        raise InvalidRequest(problems[0].msg if len(problems) == 1 else
-                             "The bulk body is not valid; see details", details=problems)
+        first = problems[0]
+        raise (InvalidRequest(first.key, first.params, details=problems) if len(problems) == 1
+               else InvalidRequest("bulk_body_invalid", details=problems))
     return BulkRequest(tuple(e for e in entries if e is not None), fail_on_first=bool(fail))
