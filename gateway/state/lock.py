@@ -39,9 +39,7 @@ log = structlog.get_logger("gateway.locks")
 
 
 def _busy(keys: list[str]) -> Conflict:
-    return Conflict("Another write to this record is in progress; retry shortly",
-                    key="record_busy", retry_after=BUSY_RETRY_AFTER,
-                    params={"records": len(keys)})
+    return Conflict("record_busy", {"records": len(keys)}, retry_after=BUSY_RETRY_AFTER)
 
 
 class RecordLocks:

@@ -78,10 +78,7 @@ class MemoryStore:
         now = time.monotonic()
         soonest = min((e.expires for e in self._cache.values()), default=now)
         wait = min(_FULL_RETRY_MAX, max(_FULL_RETRY_MIN, soonest - now))
-        return StateFull(
-            "The gateway's state store is full", key="state_full", retry_after=wait,
-            params={"reason": "full"},
-        )
+        return StateFull("state_full", {"reason": "full"}, retry_after=wait)
 
     def _put(self, key: str, value: Value, ttl: float) -> None:
         try:

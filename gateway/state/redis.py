@@ -120,8 +120,7 @@ class RedisStore:
             # The exception's text names host and port at most; the URL (and its password)
             # is never part of it, and it is not passed on to the caller.
             raise StateUnavailable(
-                "The gateway's state store is unavailable", key="state_unavailable",
-                retry_after=1.0, params={"reason": type(exc).__name__},
+                "state_unavailable", {"reason": type(exc).__name__}, retry_after=1.0
             ) from None
 
     async def get(self, key: str) -> bytes | None:

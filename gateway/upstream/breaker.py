@@ -99,8 +99,7 @@ class Breaker:
 
     def _refusal(self, wait: float) -> BackendUnavailable:
         return BackendUnavailable(
-            f"{self.source}: the backend keeps failing; calls to it are paused for "
-            f"{math.ceil(wait)}s while it recovers",
+            "circuit_open", {"source": self.source, "seconds": math.ceil(wait)},
             sent=False, retry_after=wait, source=SourceInfo(self.source, None, "circuit_open"),
         )
 

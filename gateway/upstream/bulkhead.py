@@ -32,6 +32,7 @@ from types import TracebackType
 import structlog
 
 from gateway.errors import BackendUnavailable, GatewayError, RateLimited, SourceInfo
+from gateway.i18n import Message
 from gateway.observability.metrics import Metrics
 from gateway.upstream import deadline
 from gateway.upstream.context import CONSUMER
@@ -128,8 +129,8 @@ class Bulkhead:
         if self._rejected is not None:
             self._rejected.inc()
         return BackendUnavailable(
-            f"{self.source}: {self.max_in_flight} {self.kind} to the backend are already in "
-            "flight; try again shortly",
+            "backend_busy", {"source": self.source, "count": self.max_in_flight,
+                             "kind": self._kind()},
             sent=False, retry_after=BUSY_RETRY_AFTER,
             source=SourceInfo(self.source, None, "busy"),
         )
@@ -138,14 +139,16 @@ class Bulkhead:
         log.warning("consumer_share_full", source=self.source, consumer=consumer,
                     limit=self.max_per_consumer)
         return RateLimited(
-            f"{self.source}: this API key already has {self.max_per_consumer} {self.kind} in "
-            "flight to the backend, its share of the source (maxInFlightPerConsumer); try "
-            "again shortly",
-            key="consumer_share_full",
-            params={"source": self.source, "limit": self.max_per_consumer},
+            "consumer_share_full",
+            {"source": self.source, "limit": self.max_per_consumer, "kind": self._kind()},
             retry_after=BUSY_RETRY_AFTER,
             source=SourceInfo(self.source, None, "consumer_share_full"),
         )
+
+    def _kind(self) -> Message:
+        """What is in flight, in the caller's words ("calls", "file transfers")."""
+        return Message("in_flight_transfers" if self.kind == "file transfers"
+                       else "in_flight_calls")
 
     async def __aenter__(self) -> str | None:
         return await self.acquire()

@@ -177,7 +177,7 @@ class CallBase:
             resp.json()
         except ValueError:
             return BackendFailure(
-                f"{self.ctx.source}: backend answered with a body that is not JSON",
+                "backend_not_json", {"source": self.ctx.source},
                 sent=True, source=SourceInfo(self.ctx.source, resp.status, "malformed_body"),
             )
         return None
@@ -198,7 +198,7 @@ class CallBase:
 
     def _refused_twice(self) -> BackendFailure:
         return BackendFailure(
-            f"{self.ctx.source}: backend kept refusing the renewed token",
+            "backend_refused_token_twice", {"source": self.ctx.source},
             sent=True, source=SourceInfo(self.ctx.source, 401, None),
         )
 

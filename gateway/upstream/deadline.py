@@ -47,6 +47,6 @@ def clip(seconds: float) -> float:
 def expired(source: str) -> BackendTimeout:
     """The error for a call that ran out of the consumer's time before it could finish."""
     return BackendTimeout(
-        f"{source}: no answer within the request's time limit",
+        "deadline_passed", {"source": source},
         sent=False, source=SourceInfo(source, None, "deadline"),
     )

@@ -15,26 +15,20 @@ __all__ = ["map_errors"]
 # (ConnectionTimeoutError is a ServerTimeoutError; ClientConnectorError is a ClientOSError).
 # ``sent``: False = provably never reached the backend (any call may be repeated);
 # None = may have arrived (only reads may be repeated); True = the backend answered.
-_TABLE: tuple[tuple[type[BaseException], type[BackendFailure], bool | None, str], ...] = (
-    (aiohttp.ConnectionTimeoutError, BackendTimeout, False, "connect_timeout"),
-    (aiohttp.ClientConnectorError, BackendFailure, False, "unreachable"),
-    (aiohttp.InvalidURL, BackendFailure, False, "invalid_url"),
-    (aiohttp.ServerTimeoutError, BackendTimeout, None, "timeout"),
-    (aiohttp.ServerDisconnectedError, BackendFailure, None, "disconnected"),
-    (aiohttp.ClientPayloadError, BackendFailure, True, "truncated_body"),
-    (aiohttp.ClientError, BackendFailure, None, "transport_error"),
-    (TimeoutError, BackendTimeout, None, "timeout"),
+# Then the label (SourceInfo.error) and the message key.
+_TABLE: tuple[tuple[type[BaseException], type[BackendFailure], bool | None, str, str], ...] = (
+    (aiohttp.ConnectionTimeoutError, BackendTimeout, False, "connect_timeout",
+     "transport_connect_timeout"),
+    (aiohttp.ClientConnectorError, BackendFailure, False, "unreachable", "transport_unreachable"),
+    (aiohttp.InvalidURL, BackendFailure, False, "invalid_url", "transport_invalid_url"),
+    (aiohttp.ServerTimeoutError, BackendTimeout, None, "timeout", "transport_timeout"),
+    (aiohttp.ServerDisconnectedError, BackendFailure, None, "disconnected",
+     "transport_disconnected"),
+    (aiohttp.ClientPayloadError, BackendFailure, True, "truncated_body", "transport_truncated"),
+    (aiohttp.ClientError, BackendFailure, None, "transport_error", "transport_failed"),
+    (TimeoutError, BackendTimeout, None, "timeout", "transport_timeout"),
 )
 
-_MESSAGES = {
-    "connect_timeout": "{source}: could not connect in time",
-    "unreachable": "{source}: backend unreachable",
-    "invalid_url": "{source}: invalid backend URL",
-    "timeout": "{source}: backend did not answer in time",
-    "disconnected": "{source}: backend closed the connection before answering",
-    "truncated_body": "{source}: backend answer was cut off",
-    "transport_error": "{source}: backend call failed",
-}
 
 
 @contextmanager
@@ -45,11 +39,9 @@ def map_errors(source: str) -> Iterator[None]:
     except BackendFailure:
         raise
     except (TimeoutError, aiohttp.ClientError) as exc:
-        for exc_type, gw_type, sent, label in _TABLE:
+        for exc_type, gw_type, sent, label, key in _TABLE:
             if isinstance(exc, exc_type):
                 raise gw_type(
-                    _MESSAGES[label].format(source=source),
-                    sent=sent,
-                    source=SourceInfo(source, None, label),
+                    key, {"source": source}, sent=sent, source=SourceInfo(source, None, label)
                 ) from exc
         raise  # unreachable: the table ends with the two base classes caught above

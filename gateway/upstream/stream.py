@@ -148,8 +148,7 @@ class StreamCalls(CallBase):
                 await self._renew(token)
                 if not replayable:
                     raise BackendFailure(
-                        f"{self.ctx.source}: the backend refused our token after the upload "
-                        "had started; the token is renewed, send the file again",
+                        "token_refused_mid_upload", {"source": self.ctx.source},
                         sent=True, source=SourceInfo(self.ctx.source, 401, "token_refused"),
                     )
                 renewed = True

@@ -20,9 +20,9 @@ UNSAFE_SEGMENTS = frozenset({"", ".", ".."})
 
 
 def _refuse(value: str) -> InvalidRequest:
-    text = f"{value!r} cannot name a backend record, entity or field"
-    return InvalidRequest(text, key="unsafe_segment", params={"value": value},
-                          details=[Detail("path", text, "unsafe_segment", {"value": value})])
+    params = {"value": value}
+    return InvalidRequest("unsafe_segment", params,
+                          details=[Detail("path", "unsafe_segment", params)])
 
 
 def segment(value: str) -> str:

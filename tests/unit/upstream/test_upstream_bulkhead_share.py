@@ -31,7 +31,9 @@ async def test_a_consumer_past_its_share_waits_then_gets_429_while_others_get_sl
     assert 0.04 < time.monotonic() - started < 0.5
     err = info.value
     assert err.status == 429 and err.retry_after == 1 and err.key == "consumer_share_full"
-    assert "maxInFlightPerConsumer" in err.msg and err.params == {"source": "src", "limit": 2}
+    assert err.msg == ("src: this API key already has 2 calls in flight to the backend, its share "
+                       "of the source (maxInFlightPerConsumer); try again shortly")
+    assert (err.params["source"], err.params["limit"]) == ("src", 2)
     assert held == ["greedy", "greedy"] and bh.in_flight == 2 and bh.held == {"greedy": 2}
     with calling_as("polite"):
         assert await bh.acquire() == "polite"
