@@ -36,6 +36,5 @@ def check_id(
     if metrics is not None:
         metrics.id_refused(source)
     params = {"id": shown, "source": source, "shape": shape.description}
-    text = f"{shown!r} is not a record id of {source}: ids there are {shape.description}"
-    raise InvalidRequest(text, key="bad_record_id", params=params,
-                         details=[Detail(path, text, "bad_record_id", params)])
+    raise InvalidRequest("bad_record_id", params,
+                         details=[Detail(path, "bad_record_id", params)])

@@ -58,20 +58,17 @@ class BudgetExceeded(PayloadTooLarge):
     """A request that would cross (or crossed) one of its per-request budgets."""
 
     def __init__(self, budget: str, limit: int, needed: int) -> None:
-        msg = (f"This request goes over the {budget} budget of {limit} (it needs {needed}); "
-               "split it into smaller requests or narrow it")
         params = {"budget": budget, "limit": limit, "needed": needed}
-        super().__init__(msg, key="budget_exceeded", params=params,
-                         details=[Detail(f"budgets.{budget}", msg, "budget_exceeded", params)])
+        super().__init__("budget_exceeded", params,
+                         details=[Detail(f"budgets.{budget}", "budget_exceeded", params)])
         self.budget = budget
 
 
 def _over_rate(budget: str, consumer: str, limit: float, wait: float) -> RateLimited:
     seconds = max(1, math.ceil(wait))
     params = {"budget": budget, "consumer": consumer, "limit": f"{limit:g}", "seconds": seconds}
-    msg = f"{consumer} is over its {budget} budget of {limit:g}; retry in {seconds} s"
-    return RateLimited(msg, key="budget_rate_limited", params=params, retry_after=seconds,
-                       details=[Detail(f"budgets.{budget}", msg, "budget_rate_limited", params)])
+    return RateLimited("budget_rate_limited", params, retry_after=seconds,
+                       details=[Detail(f"budgets.{budget}", "budget_rate_limited", params)])
 
 
 class ScanSlots:

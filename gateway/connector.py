@@ -355,26 +355,26 @@ def plays(conn: Connector, role: Any) -> bool:
     return _plays(type(conn), role)
 
 
-def _lacks(source: str, what: str, key: str) -> Unsupported:
-    return Unsupported(f"Source {source} cannot {what}", key=key, params={"source": source})
+def _lacks(source: str, key: str) -> Unsupported:
+    return Unsupported(key, {"source": source})
 
 
 def writer(conn: Connector, source: str) -> Writer:
     """``conn`` as a :class:`Writer`, or 422 ``unsupported`` for a read-only source."""
     if not plays(conn, Writer):
-        raise _lacks(source, "write records", "writes_unsupported")
+        raise _lacks(source, "writes_unsupported")
     return cast(Writer, conn)
 
 
 def batch_writer(conn: Connector, source: str) -> BatchWriter:
     """``conn`` as a :class:`BatchWriter`, or 422 ``unsupported``."""
     if not plays(conn, BatchWriter):
-        raise _lacks(source, "write records in native batches", "unsupported")
+        raise _lacks(source, "batches_unsupported")
     return cast(BatchWriter, conn)
 
 
 def file_store(conn: Connector, source: str) -> FileStore:
     """``conn`` as a :class:`FileStore`, or 422 ``files_unsupported``."""
     if not plays(conn, FileStore):
-        raise _lacks(source, "store files on record fields", "files_unsupported")
+        raise _lacks(source, "files_unsupported")
     return cast(FileStore, conn)

@@ -174,13 +174,10 @@ async def check_query(
     refused += [(f"orderBy[{i}].field", key.field) for i, key in enumerate(query.order_by)
                 if cut.reveals(key.field)]
     if refused:
-        msg = ("This API key may not filter or sort on '{field}': it reads a related record of "
-               "an entity this key may not use (only its id, or whether it is set)")
         raise Forbidden(
-            msg.format(field=refused[0][1]), key="related_not_allowed",
-            params={"field": refused[0][1]},
-            details=[Detail(path, msg.format(field=name), "related_not_allowed",
-                            {"field": name}) for path, name in refused],
+            "related_not_allowed", {"field": refused[0][1]},
+            details=[Detail(path, "related_not_allowed", {"field": name})
+                     for path, name in refused],
         )
 
 

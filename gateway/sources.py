@@ -258,9 +258,7 @@ class Sources:
         try:
             return self._sources[name]
         except KeyError:
-            raise NotFound(
-                f"Unknown source '{name}'", key="unknown_source", params={"source": name}
-            ) from None
+            raise NotFound("unknown_source", {"source": name}) from None
 
     async def aclose(self) -> None:
         """Connectors first (they may log out through the session), then the sessions."""
