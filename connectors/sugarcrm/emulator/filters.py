@@ -22,7 +22,14 @@ from connectors.sugarcrm.emulator.values import (
     php_values,
 )
 
-__all__ = ["FilterContext", "Predicate", "compile_filter", "date_range", "resolve_field"]
+__all__ = [
+    "FilterContext",
+    "Predicate",
+    "compile_filter",
+    "date_range",
+    "matches_everything",
+    "resolve_field",
+]
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
@@ -63,6 +70,11 @@ def compile_filter(defs: Any, ctx: FilterContext) -> Predicate:
     root = _Group(any_of=False)
     _add_filters(defs, root, ctx)
     return root
+
+
+def matches_everything(pred: Predicate) -> bool:
+    """A compiled filter with no condition at all (every row passes it)."""
+    return isinstance(pred, _Group) and not pred.parts
 
 
 def _add_filters(defs: Any, group: _Group, ctx: FilterContext) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from connectors.sugarcrm.emulator.errors import SugarError
-from connectors.sugarcrm.emulator.filters import FilterContext, compile_filter, resolve_field
-from connectors.sugarcrm.emulator.schema import MODULES, ModuleDef
+from connectors.sugarcrm.emulator.filters import (
+    FilterContext,
+    compile_filter,
+    matches_everything,
+)
+from connectors.sugarcrm.emulator.schema import MODULES, FieldDef, ModuleDef
 from connectors.sugarcrm.emulator.store import InvalidValue, RecordStore, coerce, iso, order_rows
 from connectors.sugarcrm.emulator.values import (
     like_matches,
@@ -61,6 +66,25 @@ def normalize_fields(value: Any) -> list[str] | None:
     return names or None
 
 
+@functools.lru_cache(maxsize=256)
+def _layout(module: str, fields: tuple[str, ...] | None
+            ) -> tuple[tuple[str, tuple[str, str, str] | None], ...]:
+    """The names formatBean writes for `fields` (None: all), in order; for a field read through
+    a link, (related module, local id field, related field) to read it with."""
+    mod = MODULES[module]
+    names = list(mod.fields) if fields is None else [
+        *(f for f in fields if f in mod.fields), "id", "date_modified"]
+    out: list[tuple[str, tuple[str, str, str] | None]] = []
+    for name in names:
+        fdef = mod.fields[name]
+        if fdef.source == "non-db" and fdef.link:
+            link = mod.links[fdef.link]
+            out.append((name, (link.module, link.id_field, fdef.rname or "name")))
+        else:
+            out.append((name, None))
+    return tuple(out)
+
+
 class Records:
     """The module endpoints, over one store; `max_list_limit` mirrors Sugar's config clamp."""
 
@@ -77,18 +101,13 @@ class Records:
         """SugarApi::formatBean for one row."""
         if row["deleted"]:
             return {"id": row["id"], "deleted": True}
-        mod = MODULES[module]
-        names = list(mod.fields) if fields is None else [
-            *(f for f in fields if f in mod.fields), "id", "date_modified"]
         out: Row = {}
-        for name in names:
-            fdef = mod.fields[name]
-            if fdef.source == "non-db" and fdef.link:
-                link = mod.links[fdef.link]
-                other = self.store.live(link.module, row.get(link.id_field))
-                out[name] = None if other is None else other.get(fdef.rname or "name")
-            else:
+        for name, related in _layout(module, None if fields is None else tuple(fields)):
+            if related is None:
                 out[name] = row.get(name)
+            else:
+                other = self.store.live(related[0], row.get(related[1]))
+                out[name] = None if other is None else other.get(related[2])
         state = self.user_state(user_id)
         key = (module, row["id"])
         if fields is None or "my_favorite" in fields:
@@ -131,7 +150,10 @@ class Records:
             limit = cap
         return limit
 
-    def _matching(self, module: str, args: Row, user_id: str) -> tuple[list[Row], bool]:
+    def _matching(self, module: str, args: Row, user_id: str,
+                  order: list[tuple[FieldDef, bool]] | None = None) -> tuple[list[Row], bool]:
+        """The rows the arguments select, and whether they are already in `order` (the store
+        keeps each ordering between calls; when it cannot, the caller orders them)."""
         mod = MODULES[module]
         if not php_empty(args.get("filter_id")):
             raise not_found(args["filter_id"], "Filters")  # no saved filters exist here
@@ -153,9 +175,15 @@ class Records:
             extra.append(lambda r: any(like_matches(php_str(r.get(f)), pattern)
                                        for f in mod.search_fields if r.get(f) is not None))
         include_deleted = not php_empty(args.get("deleted"))
-        rows = [r for r in self.store.rows(module, include_deleted)
-                if pred(r) and all(p(r) for p in extra)]
-        return rows, include_deleted
+        ordered = None if order is None else self.store.ordered(module, order, include_deleted)
+        stored = self.store.rows(module, include_deleted) if ordered is None else ordered
+        if extra:
+            rows = [r for r in stored if pred(r) and all(p(r) for p in extra)]
+        elif matches_everything(pred):
+            rows = list(stored)
+        else:
+            rows = [r for r in stored if pred(r)]
+        return rows, ordered is not None
 
     def filter_list(self, module: str, args: Row, user_id: str) -> Row:
         if not php_empty(args.get("q")) and any(
@@ -165,17 +193,18 @@ class Records:
         offset_arg = args.get("offset")
         order = self._order(args, MODULES[module])
         fields = normalize_fields(args.get("fields"))
-        rows, _ = self._matching(module, args, user_id)
-        if not php_empty(offset_arg) and php_str(offset_arg) == "end":
-            return {"next_offset": -1, "records": []}
-        offset = max(0, php_int(offset_arg))
         order = order or [("date_modified", False)]
         if "id" not in dict(order):  # stability: id in the direction of the last key
             order.append(("id", order[-1][1]))
-        ctx = self.context(module, user_id)
-        keys = [(resolve_field(n, ctx)[0], asc) for n, asc in order
-                if MODULES[module].fields[n].source != "non-db"]  # non-db keys are dropped
-        rows = order_rows(rows, keys)
+        defs = MODULES[module].fields
+        keys = [(defs[n], asc) for n, asc in order
+                if defs[n].source != "non-db"]  # non-db keys are dropped
+        rows, in_order = self._matching(module, args, user_id, keys)
+        if not php_empty(offset_arg) and php_str(offset_arg) == "end":
+            return {"next_offset": -1, "records": []}
+        offset = max(0, php_int(offset_arg))
+        if not in_order:
+            rows = order_rows(rows, keys)
         window = rows[offset:] if limit < 0 else rows[offset: offset + limit + 1]
         next_offset = -1
         if limit >= 0 and len(window) > limit:

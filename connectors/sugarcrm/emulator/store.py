@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from connectors.sugarcrm.emulator.schema import MODULES, FieldDef
@@ -92,6 +93,19 @@ def coerce(fdef: FieldDef, value: Any) -> Any:
     return php_str(value)
 
 
+@dataclass
+class _Order:
+    """A module's rows in one ORDER BY, as of `generation`; `stamp` is every row's deleted flag
+    and sort values at the time, in insertion order."""
+
+    generation: int
+    stamp: list[Any]
+    rows: list[Row]
+
+
+_ORDERS_MAX = 32  # cached orderings per store; all dropped when one more is needed
+
+
 class RecordStore:
     """Rows of every emulated module; soft-deleted rows stay, flagged `deleted`."""
 
@@ -99,6 +113,8 @@ class RecordStore:
         self._rows: dict[str, dict[str, Row]] = {name: {} for name in MODULES}
         self.files: dict[tuple[str, str, str], FileData] = {}
         self._clock = clock
+        self._generation = 0  # bumped by every write below
+        self._orders: dict[tuple[Any, ...], _Order] = {}
 
     def now(self) -> datetime:
         return self._clock()
@@ -121,6 +137,7 @@ class RecordStore:
         row["date_modified"] = row["date_modified"] or row["date_entered"]
         row["deleted"] = bool(record.get("deleted", False))
         table[row["id"]] = row
+        self._generation += 1
         return row
 
     def get(self, module: str, record_id: Any) -> Row | None:
@@ -140,6 +157,28 @@ class RecordStore:
     def rows(self, module: str, include_deleted: bool = False) -> Iterable[Row]:
         return self._rows[module].values() if include_deleted else self.all(module)
 
+    def ordered(self, module: str, order: list[tuple[FieldDef, bool]],
+                include_deleted: bool = False) -> list[Row] | None:
+        """``order_rows(list(self.rows(module, include_deleted)), order)``, kept between calls:
+        the list is reused while no write happened and every row's deleted flag and sort values
+        are what they were (so rows changed by hand are seen too). The caller must not change
+        the list. None when the rows cannot be ordered as a whole (a key missing from a row, or
+        values that do not compare): the caller orders what it needs itself."""
+        names = ("deleted", *(fdef.name for fdef, _ in order))
+        key = (module, include_deleted, tuple((f.name, f.type, asc) for f, asc in order))
+        try:
+            stamp = list(map(itemgetter(*names), self._rows[module].values()))
+            cached = self._orders.get(key)
+            if cached and cached.generation == self._generation and cached.stamp == stamp:
+                return cached.rows
+            rows = order_rows(list(self.rows(module, include_deleted)), order)
+        except Exception:  # the caller's own ordering of what matches raises, if anything
+            return None
+        if len(self._orders) >= _ORDERS_MAX:
+            self._orders.clear()
+        self._orders[key] = _Order(self._generation, stamp, rows)
+        return rows
+
     # --- writes the API performs --------------------------------------------------------------
 
     def touch(self, row: Row) -> None:
@@ -152,16 +191,19 @@ class RecordStore:
             except OverflowError:  # a record stamped 9999-12-31 23:59:59: time cannot move on
                 moment = previous
         row["date_modified"] = iso(moment)
+        self._generation += 1
 
     def update(self, module: str, record_id: str, changes: Row) -> Row:
         row = self._rows[module][record_id]
         row.update(changes)
+        self._generation += 1
         self.touch(row)
         return row
 
     def delete(self, module: str, record_id: str) -> None:
         row = self._rows[module][record_id]
         row["deleted"] = True
+        self._generation += 1
         self.touch(row)
 
 

@@ -122,6 +122,14 @@ def _empty(ftype: str) -> Any:
     return ""
 
 
+# Stored values recur on every list, count and filter call (every row's date_modified and id
+# on each default ordering): their keys are remembered by column type, value type and value.
+# The keys are immutable and depend on nothing else, so a row changed in any way simply looks
+# up its new value. Bounded: cleared when full.
+_KEYS: dict[tuple[str, type, Any], Any] = {}
+_KEYS_MAX = 100_000
+
+
 def db_key(ftype: str, value: Any, *, bound: bool = False) -> Any:
     """The comparable form of a value in a column of `ftype`; None is SQL NULL.
 
@@ -132,6 +140,19 @@ def db_key(ftype: str, value: Any, *, bound: bool = False) -> Any:
         value = _empty(ftype)
     if value is None:
         return None
+    try:
+        memo = (ftype, type(value), value)
+        return _KEYS[memo]
+    except KeyError:
+        key = _KEYS[memo] = _db_key(ftype, value)
+        if len(_KEYS) > _KEYS_MAX:
+            _KEYS.clear()
+        return key
+    except TypeError:  # an unhashable value (a list put into a row by hand)
+        return _db_key(ftype, value)
+
+
+def _db_key(ftype: str, value: Any) -> Any:
     if ftype in NUMERIC_TYPES:
         return _number(value)
     if ftype == "bool":
