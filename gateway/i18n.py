@@ -101,7 +101,7 @@ def _fill(template: str, locale: str, params: Mapping[str, Any]) -> str | None:
     })
     try:
         return _FORMATTER.vformat(template, (), values)
-    except (KeyError, IndexError, ValueError, AttributeError):
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError):
         return None
 
 
