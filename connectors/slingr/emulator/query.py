@@ -22,12 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter, methodcaller
 from typing import Any
 
 from multidict import MultiMapping
 
 from connectors.slingr.emulator.errors import SlingrError
 from connectors.slingr.emulator.schema import OPERATORS, EntityDef, FieldDef, ops_for
+from connectors.slingr.emulator.store import RecordStore
 from connectors.slingr.emulator.values import OBJECT_ID
 
 __all__ = ["Path", "Predicate", "Query", "parse_fields", "parse_query", "resolve", "run"]
@@ -359,16 +361,56 @@ def parse_query(entity: EntityDef, params: MultiMapping[str], *, paging: bool = 
     return query
 
 
-def select(query: Query, records: list[Record]) -> list[Record]:
-    """Every matching record in the query's order (no paging)."""
-    matched = [r for r in records if query.matches(r)]
-    matched.sort(key=_sort_key(query.sort, query.descending), reverse=query.descending)
+# Sort values a kept order can be checked by: compared by value, so changed in place never.
+_SCALARS = (str, int, float, Decimal, type(None))
+_ORDERS_MAX = 32
+
+
+def sorted_records(store: RecordStore, entity: str, query: Query) -> list[Record] | None:
+    """The entity's records in the query's order, kept in ``store.orders`` between calls: reused
+    while nothing was inserted, replaced or deleted and every record's id and sort value are
+    what they were (records changed by hand are seen too). Only for a top-level field holding
+    plain values; None otherwise, or when the records do not sort: the caller sorts what it
+    matched. The caller must not change the list."""
+    path = query.sort
+    if "." in path.name or path.multi or path.type in ("relationship", "file", "nested_fields"):
+        return None
+    records = store.all(entity)
+    key = (entity, path.name, query.descending)
+    try:
+        stamp = [list(map(itemgetter("id"), records)),
+                 list(map(methodcaller("get", path.name), records))]
+        cached = store.orders.get(key)
+        if cached and cached[0] == store.generation and cached[1] == stamp:
+            return cached[2]
+        if not all(isinstance(v, _SCALARS) for part in stamp for v in part):
+            return None
+        ordered = sorted(records, key=_sort_key(path, query.descending),
+                         reverse=query.descending)
+    except Exception:  # the caller's own sort of what matches raises, if anything
+        return None
+    if len(store.orders) >= _ORDERS_MAX:
+        store.orders.clear()
+    store.orders[key] = (store.generation, stamp, ordered)
+    return ordered
+
+
+def select(query: Query, records: list[Record], *, in_order: bool = False) -> list[Record]:
+    """Every matching record in the query's order (no paging); `in_order`: `records` already
+    are in that order (filtering keeps it)."""
+    if query.predicates:
+        matched = [r for r in records if query.matches(r)]
+    else:
+        matched = list(records)
+    if not in_order:
+        matched.sort(key=_sort_key(query.sort, query.descending), reverse=query.descending)
     return matched
 
 
-def run(query: Query, records: list[Record]) -> tuple[int, str | None, list[Record]]:
+def run(query: Query, records: list[Record], *,
+        in_order: bool = False) -> tuple[int, str | None, list[Record]]:
     """(total, next offset, page) for a list call."""
-    matched = select(query, records)
+    matched = select(query, records, in_order=in_order)
     rows = matched
     if query.after_id is not None:
         after = query.after_id

@@ -9,7 +9,14 @@ from multidict import MultiMapping
 
 from connectors.slingr.emulator.errors import SlingrError, not_found_entity, validation_error
 from connectors.slingr.emulator.history import Actor, AuditLog
-from connectors.slingr.emulator.query import bad, parse_fields, parse_query, run, select
+from connectors.slingr.emulator.query import (
+    bad,
+    parse_fields,
+    parse_query,
+    run,
+    select,
+    sorted_records,
+)
 from connectors.slingr.emulator.schema import ENTITIES, EntityDef, FieldDef
 from connectors.slingr.emulator.store import RecordStore
 from connectors.slingr.emulator.values import coerce_changes
@@ -128,14 +135,22 @@ class Records:
     def find(self, entity_name: str, params: MultiMapping[str]) -> Record:
         entity = entity_of(entity_name)
         query = parse_query(entity, params)
-        total, offset, page = run(query, self.store.all(entity_name))
+        ordered = sorted_records(self.store, entity_name, query)
+        if ordered is None:
+            total, offset, page = run(query, self.store.all(entity_name))
+        else:
+            total, offset, page = run(query, ordered, in_order=True)
         return {"total": total, "offset": offset,
                 "items": [self.render(entity, r, params) for r in page]}
 
     def matching(self, entity_name: str, params: MultiMapping[str]) -> list[Record]:
         """Every record a query matches, in its order (delete or action over a query)."""
         entity = entity_of(entity_name)
-        return select(parse_query(entity, params, paging=False), self.store.all(entity_name))
+        query = parse_query(entity, params, paging=False)
+        ordered = sorted_records(self.store, entity_name, query)
+        if ordered is None:
+            return select(query, self.store.all(entity_name))
+        return select(query, ordered, in_order=True)
 
     # --- writes -------------------------------------------------------------------------------
 

@@ -84,6 +84,9 @@ class RecordStore:
         self._records: dict[str, dict[str, Record]] = {name: {} for name in ENTITIES}
         self.files: dict[str, FileData] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.generation = 0  # bumped by every insert, put and delete
+        # Sorted lists of an entity's records kept between list calls (query.sorted_records).
+        self.orders: dict[tuple[Any, ...], tuple[int, list[Any], list[Record]]] = {}
 
     def new_id(self) -> str:
         return self.ids.new(self.clock())
@@ -97,6 +100,7 @@ class RecordStore:
         if row["id"] in table:
             raise KeyError(f"record {row['id']} already exists in {entity}")
         table[row["id"]] = row
+        self.generation += 1
         return row
 
     def get(self, entity: str, record_id: str) -> Record | None:
@@ -111,7 +115,10 @@ class RecordStore:
     def put(self, entity: str, record: Record) -> Record:
         row = canonical(ENTITIES[entity], record, self.ids, self.clock)
         self._records[entity][row["id"]] = row
+        self.generation += 1
         return row
 
     def delete(self, entity: str, record_id: str) -> Record:
-        return self._records[entity].pop(record_id)
+        row = self._records[entity].pop(record_id)
+        self.generation += 1
+        return row
