@@ -10,15 +10,26 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 import orjson
 
 from connectors.dataservice.emulator.errors import DsError, problem
 from connectors.dataservice.emulator.schema import ENTITIES, EntityDef, FieldDef
+from connectors.dataservice.emulator.store import RecordStore
 from connectors.dataservice.emulator.values import guid_key, parse_datetime
 
-__all__ = ["OPERATORS", "Predicate", "compile_group", "order", "render"]
+__all__ = [
+    "OPERATORS",
+    "Predicate",
+    "apply_order",
+    "compile_group",
+    "order",
+    "render",
+    "sort_keys",
+    "sorted_rows",
+]
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
@@ -246,6 +257,11 @@ def _sort_key(fdef: FieldDef) -> Callable[[Row], tuple[Any, ...]]:
 
 def order(entity: EntityDef, rows: list[Row], raw: Any) -> list[Row]:
     """sortOptions (several keys allowed), ties and the default broken by Id ascending."""
+    return apply_order(entity, rows, sort_keys(entity, raw))
+
+
+def sort_keys(entity: EntityDef, raw: Any) -> list[tuple[FieldDef, bool]]:
+    """sortOptions checked: (field, descending) per option, most significant first."""
     if raw is None:
         raw = []
     if not isinstance(raw, list):
@@ -260,9 +276,52 @@ def order(entity: EntityDef, rows: list[Row], raw: Any) -> list[Row]:
             raise problem({f"sortOptions[{i}].isDescending": [
                 "The JSON value could not be converted to System.Boolean."]})
         keys.append((entity.fields[name], bool(desc)))
+    return keys
+
+
+def apply_order(entity: EntityDef, rows: list[Row], keys: list[tuple[FieldDef, bool]]
+                ) -> list[Row]:
+    """`rows` sorted by `keys`, ties and the default broken by Id ascending."""
     ordered = sorted(rows, key=_sort_key(entity.fields["Id"]))
     for fdef, desc in reversed(keys):  # stable sorts, least significant key first
         ordered.sort(key=_sort_key(fdef), reverse=desc)
+    return ordered
+
+
+# Values a kept order can be checked by: compared by value, so never changed in place.
+_SCALARS = (str, int, float, Decimal, type(None))
+_ORDERS_MAX = 32
+
+
+def sorted_rows(store: RecordStore, entity: EntityDef, keys: list[tuple[FieldDef, bool]]
+                ) -> list[Row] | None:
+    """``apply_order(entity, store.rows(entity.name), keys)``, kept in ``store.orders`` between
+    reads: reused while no row was added or removed and every row's Id and sort values are
+    what they were (rows changed in place, by the API or by hand, are seen). Not kept for
+    multiple-choice or file keys, nor values other than plain ones; sorted afresh then. None
+    when the rows do not sort as a whole: the caller sorts what it needs. The caller must not
+    change the list."""
+    rows = store.rows(entity.name)
+    if any(fdef.type in ("CHOICE_SET_MULTIPLE", "FILE") for fdef, _ in keys):
+        return None
+    names = ("Id", *(fdef.name for fdef, _ in keys))
+    cache_key = (entity.name, tuple((fdef.name, desc) for fdef, desc in keys))
+    try:
+        stamp = list(map(itemgetter(*names), rows))
+    except KeyError:  # a row without one of the fields: no stamp
+        return None
+    cached = store.orders.get(cache_key)
+    if cached and cached[0] == store.generation and cached[1] == stamp:
+        return cached[2]
+    try:
+        ordered = apply_order(entity, rows, keys)
+    except Exception:  # the caller's own sort of what matched raises, if anything
+        return None
+    plain = (v for item in stamp for v in (item if len(names) > 1 else (item,)))
+    if all(isinstance(v, _SCALARS) for v in plain):
+        if len(store.orders) >= _ORDERS_MAX:
+            store.orders.clear()
+        store.orders[cache_key] = (store.generation, stamp, ordered)
     return ordered
 
 

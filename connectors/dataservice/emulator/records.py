@@ -6,7 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.dataservice.emulator.errors import DsError, problem
-from connectors.dataservice.emulator.query import compile_group, order, render
+from connectors.dataservice.emulator.query import (
+    apply_order,
+    compile_group,
+    render,
+    sort_keys,
+    sorted_rows,
+)
 from connectors.dataservice.emulator.schema import EntityDef
 from connectors.dataservice.emulator.store import RecordStore
 from connectors.dataservice.emulator.values import FieldError
@@ -92,7 +98,9 @@ class Records:
         level = self.expansion(query)
         start, limit = self._page(int_param(query, "start", 0),
                                   int_param(query, "limit", DEFAULT_LIMIT))
-        rows = order(entity, self.store.rows(entity.name), None)
+        rows = sorted_rows(self.store, entity, [])
+        if rows is None:
+            rows = apply_order(entity, self.store.rows(entity.name), [])
         return self._envelope(entity, rows, start, limit, level)
 
     def read(self, entity: EntityDef, record_id: str, query: Mapping[str, str],
@@ -122,8 +130,17 @@ class Records:
                     raise DsError(400, f"Field '{name}' does not exist in entity "
                                        f"'{entity.name}'.")
         match = compile_group(entity, body.get("filterGroup"))
-        rows = [r for r in self.store.rows(entity.name) if match(r)]
-        rows = order(entity, rows, body.get("sortOptions"))
+        stored = self.store.rows(entity.name)
+        matched = stored if body.get("filterGroup") is None else [r for r in stored if match(r)]
+        keys = sort_keys(entity, body.get("sortOptions"))
+        ordered = sorted_rows(self.store, entity, keys)
+        if ordered is None:
+            rows = apply_order(entity, matched, keys)
+        elif len(matched) == len(stored):
+            rows = ordered
+        else:  # the sorted rows that matched: filtering keeps the order
+            chosen = {id(r) for r in matched}
+            rows = [r for r in ordered if id(r) in chosen]
         return self._envelope(entity, rows, start, limit, level, selected)
 
     # --- single writes -----------------------------------------------------------------------

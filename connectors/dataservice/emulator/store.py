@@ -31,6 +31,11 @@ class FileData:
     data: bytes
 
 
+# Ids as asked -> canonical GUID text (each rendered relationship looks its row up by id).
+_GUIDS: dict[str, str] = {}
+_GUIDS_MAX = 100_000
+
+
 def _ordered(row: Row) -> Row:
     # The documented samples list fields alphabetically, case-insensitively (CreatedBy first).
     return {key: row[key] for key in sorted(row, key=str.lower)}
@@ -44,6 +49,9 @@ class RecordStore:
         self.files: dict[tuple[str, str, str], FileData] = {}
         self._clock = clock
         self._last: datetime | None = None
+        self.generation = 0  # bumped when a row is added or removed
+        # Sorted lists of an entity's rows kept between reads (query.sorted_rows).
+        self.orders: dict[tuple[Any, ...], tuple[int, list[Any], list[Row]]] = {}
 
     def _stamp(self) -> str:
         """A strictly increasing time, so UpdateTime always moves on a write (compared at the
@@ -69,6 +77,7 @@ class RecordStore:
             if isinstance(record.get(key), str) and parse_datetime(record[key]) is not None:
                 row[key] = format_datetime(parse_datetime(record[key]))  # type: ignore[arg-type]
         self._rows[entity][row["Id"]] = row
+        self.generation += 1
         return dict(row)
 
     def get(self, entity: str, record_id: Any) -> Row | None:
@@ -85,10 +94,15 @@ class RecordStore:
         """The live row (not a copy); ids match case-insensitively, as GUIDs do."""
         if not isinstance(record_id, str):
             return None
-        try:
-            key = str(uuid.UUID(record_id))
-        except ValueError:
-            return None
+        key = _GUIDS.get(record_id)
+        if key is None:
+            try:
+                key = str(uuid.UUID(record_id))
+            except ValueError:
+                return None
+            if len(_GUIDS) >= _GUIDS_MAX:
+                _GUIDS.clear()
+            _GUIDS[record_id] = key
         return self._rows.get(entity, {}).get(key)
 
     def rows(self, entity: str) -> list[Row]:
@@ -133,6 +147,7 @@ class RecordStore:
     def create(self, entity: str, record: Row, user: str) -> Row:
         row = self._build(entity, record, user)
         self._rows[entity][row["Id"]] = row
+        self.generation += 1
         return row
 
     def update(self, entity: str, row: Row, changes: Row, user: str) -> Row:
@@ -145,6 +160,7 @@ class RecordStore:
 
     def delete(self, entity: str, row: Row) -> None:
         del self._rows[entity][row["Id"]]
+        self.generation += 1
         for key in [k for k in self.files if k[0] == entity and k[1] == row["Id"]]:
             del self.files[key]
         self._unlink(entity, row["Id"])

@@ -40,9 +40,25 @@ def parse_datetime(text: str) -> datetime | None:
         return None
 
 
+# Every read sorts by Id: the keys of the ids seen are remembered (bounded: cleared when full).
+_GUID_KEYS: dict[str, tuple[bytes, ...]] = {}
+_GUID_KEYS_MAX = 100_000
+
+
 def guid_key(value: str) -> tuple[bytes, ...]:
     """uniqueidentifier order in SQL Server (SqlGuid.CompareTo): the .NET byte layout, whose
     first three groups are little-endian, compared as bytes 10-15, 8-9, 6-7, 4-5, 0-3."""
+    if type(value) is not str:
+        return _guid_key(value)
+    key = _GUID_KEYS.get(value)
+    if key is None:
+        if len(_GUID_KEYS) >= _GUID_KEYS_MAX:
+            _GUID_KEYS.clear()
+        key = _GUID_KEYS[value] = _guid_key(value)
+    return key
+
+
+def _guid_key(value: str) -> tuple[bytes, ...]:
     try:
         raw = uuid.UUID(value).bytes_le
     except ValueError:
