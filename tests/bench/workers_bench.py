@@ -32,7 +32,9 @@ each worker shown), the backend, Redis and this load generator; and Redis's comm
 (≥ 1.6), with every round shown. Then ``--monitor`` calls per gateway run under Redis's
 MONITOR (untimed) to count the round trips a request makes to Redis, by command. Other
 programs on the host take CPU too: throughput is what was left; CPU per request is the figure
-that depends least on them.
+that depends least on them, so the report also gives the throughput each setup would reach
+from it with nothing else running (K workers use at most K cores, all processes together at
+most every core), and the ratio if the gateway had the cores to itself.
 """
 
 from __future__ import annotations
@@ -331,8 +333,8 @@ async def servers(args: argparse.Namespace,
                 if found is None:
                     raise BenchError("no Redis: install redis-server or run one on 6379")
                 redis_url = found
-                notes.append("Redis is the machine's shared one: its command count may "
-                             "include other programs' commands")
+                notes.append("Redis is the machine's shared one: its CPU is not measured (0) "
+                             "and its command count may include other programs' commands")
             # The two gateways, as deployed.
             config = tmp / "gateway.yaml"
             config.write_text(gateway_config(origin, args.log_level) + (
@@ -420,7 +422,7 @@ async def _leg(session: aiohttp.ClientSession, rig: Rig, workers: int,
         worker_us=[used[p] for p in workers_pids],
         backend_us=used[rig.backend.pid],
         client_us=used[me],
-        redis_us=used[rig.redis_proc.pid] if rig.redis_proc else float("nan"),
+        redis_us=used[rig.redis_proc.pid] if rig.redis_proc else 0.0,
         redis_cmds=cmds / n,
     )
 
@@ -540,7 +542,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "redis": {str(w): v for w, v in redis_use.items()},
             "target": {"throughput_ratio": f">= {TARGET}", "value": _median(ratios),
                        "pass": _median(ratios) >= TARGET},
+            "capacity": _capacity(summary, len(os.sched_getaffinity(0))),
         }
+
+
+def _capacity(summary: dict[int, dict[str, float]], cores: int) -> dict[str, float]:
+    """What the CPU per request says each setup could do on this host with nothing else
+    running: K workers use at most K cores, and the gateway, backend, Redis and client
+    together at most every core. ``alone``: the ratio if the gateway had the cores to itself
+    (the rig elsewhere): 2 workers' capacity over 1 worker's, from the gateway's CPU alone."""
+    est = {}
+    for w, v in summary.items():
+        total = v["gateway_us"] + v["backend_us"] + v["client_us"] + v["redis_us"]
+        est[w] = min(w * 1e6 / v["gateway_us"], cores * 1e6 / total)
+    return {"rps_1": est[1], "rps_2": est[2], "ratio": est[2] / est[1],
+            "alone": min(2, cores) * summary[1]["gateway_us"] / summary[2]["gateway_us"]}
 
 
 def _round_line(n: int, legs: dict[int, Leg]) -> str:
@@ -583,6 +599,13 @@ def render(result: dict[str, Any]) -> str:
         f"throughput ratio (median): {result['target']['value']:.2f}  target "
         f"{result['target']['throughput_ratio']}  "
         f"{'PASS' if result['target']['pass'] else 'FAIL'}",
+    ]
+    cap = result["capacity"]
+    lines += [
+        f"from CPU per request, with nothing else on the host: --workers 1 {cap['rps_1']:.0f} "
+        f"req/s, --workers 2 {cap['rps_2']:.0f} req/s, ratio {cap['ratio']:.2f} (backend, "
+        f"Redis and client on the same cores); {cap['alone']:.2f} with the cores the "
+        "gateway's alone",
     ]
     lines += [f"note: {note}" for note in result["notes"]]
     return "\n".join(lines)
