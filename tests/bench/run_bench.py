@@ -17,11 +17,14 @@ Latency is measured at concurrency 1 (p50/p99), throughput at ``--concurrency``.
 each round interleaves the three legs (request by request for latency, in chunks for throughput),
 so host noise hits them alike; ratios are paired within a round and the median over rounds is
 reported, with every round's value shown. During the throughput chunks the CPU time of each
-process is read from /proc: ``cpu µs`` is what one request cost the leg's front process (the
-emulator for direct), ``emu µs`` what it cost the emulator. On a host with fewer cores than busy
-processes, req/s is shared CPU; the CPU ratio is what the gateway costs per request whatever
-the rest of the host does.
-Targets: gateway/proxy throughput ≥ 0.80, gateway/proxy added latency ≤ 1.5.
+process is read from its CPU-time clock (to the nanosecond, every thread): ``cpu µs`` is what
+one request cost the leg's front process (the emulator for direct), ``emu µs`` what it cost the
+emulator. On a host with fewer cores than busy processes, req/s is shared CPU; the CPU ratio is
+what the gateway costs per request whatever the rest of the host does, so it comes first.
+Targets (issue 13), gateway/proxy: CPU per request ≤ 1.4 on both scenarios; throughput ≥ 0.80
+and added latency ≤ 1.5 on get (on list they are shown, not held: the gateway makes two
+backend calls there). The emulator keeps its orderings between calls, so it costs less per
+request than either front process on both scenarios (``emu µs``) and is not what is measured.
 ``--profile`` samples the gateway process with py-spy (pyinstrument when py-spy is missing)
 under the throughput load of each scenario, and writes the profiles next to the JSON result.
 """
@@ -46,7 +49,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.bench.legs import GATEWAY_LOG, ROOT, SCENARIOS, Setup, environment
+from tests.bench.legs import GATEWAY_LOG, HELD_TO, ROOT, SCENARIOS, Setup, environment
 from tests.bench.measure import LEGS, BenchError, cpu_seconds, measure_round, summarize, throughput
 
 __all__ = ["main", "render", "run"]
@@ -222,7 +225,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
         result: dict[str, Any] = {
             "meta": _meta(args),
-            "scenarios": {s: summarize(rounds[s]) for s in SCENARIOS},
+            "scenarios": {s: summarize(rounds[s], HELD_TO[s]) for s in SCENARIOS},
         }
         if args.profile and _has_py_spy():
             result["profiles"] = [str(p) for p in await _py_spy(session, setup, args, out)]
@@ -260,6 +263,13 @@ def _meta(args: argparse.Namespace) -> dict[str, Any]:
 # ---- report -----------------------------------------------------------------------------------
 
 
+_LABELS = {
+    "cpu_ratio": "CPU per request",
+    "throughput_ratio": "throughput",
+    "added_latency_ratio": "added latency",
+}
+
+
 def render(result: dict[str, Any]) -> str:
     meta = result["meta"]
     lines = [
@@ -288,18 +298,14 @@ def render(result: dict[str, Any]) -> str:
                 f"{row['rps']:>12.0f}{row['backend_calls']:>15.2f}"
                 f"{row['cpu_us']:>9.0f}{row['emulator_cpu_us']:>9.0f}"
             )
-        for name, t in summary["targets"].items():
-            verdict = "PASS" if t["pass"] else "MISS"
+        for name, t in summary["targets"].items():  # CPU per request first
+            verdict = ("PASS" if t["pass"] else "MISS") if t["held"] else "info"
             spread = " ".join(f"{r[name]:.2f}" for r in summary["per_round"])
+            goal = f"target {t['target']}" if t["held"] else f"not held to {t['target']}"
             lines.append(
-                f"{verdict}  {scenario}: gateway/proxy {name} = {t['value']:.2f} "
-                f"(target {t['target']}; rounds: {spread})"
+                f"{verdict}  {scenario}: gateway/proxy {_LABELS[name]} = {t['value']:.2f} "
+                f"({goal}; rounds: {spread})"
             )
-        cpu = " ".join(f"{r['cpu_ratio']:.2f}" for r in summary["per_round"])
-        lines.append(
-            f"info  {scenario}: gateway/proxy CPU per request = {ratios['cpu_ratio']:.2f} "
-            f"(rounds: {cpu})"
-        )
     for path in result.get("profiles", []):
         if "profile-diff-" in path:
             lines += ["", Path(path).read_text(encoding="utf-8").rstrip()]
