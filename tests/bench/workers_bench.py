@@ -24,9 +24,9 @@ so the last three are made cheap, the gateway being what is measured:
   ``tests/bench/measure.throughput``).
 
 Each round runs ``--requests`` calls through each gateway, the order alternating between
-rounds so drift on the host hits both alike. During each leg the CPU time of every process is
-read from ``/proc`` and divided by the calls made: the gateway (supervisor and workers summed;
-each worker shown), the backend, Redis and this load generator; and Redis's command count
+rounds so drift on the host hits both alike. During each leg the CPU time of every process
+(``measure.cpu_seconds``) is divided by the calls made: the gateway (supervisor and workers
+summed; each worker shown), the backend, Redis and this load generator; and Redis's command count
 (``INFO stats``, commands run by scripts included). The throughput ratio (workers 2 ÷ workers
 1) is paired within each round; the median over rounds is reported against the target
 (≥ 1.6), with every round shown. Then ``--monitor`` calls per gateway run under Redis's
@@ -201,7 +201,7 @@ def _serve_canned(port: int, rid_file: Path) -> int:
 
 @dataclass
 class Proc:
-    """A process of the rig, whose CPU time is read from /proc."""
+    """A process of the rig, whose CPU time is read."""
 
     pid: int
 
@@ -578,7 +578,7 @@ def render(result: dict[str, Any]) -> str:
         f"{result['cpus']} CPUs, "
         f"log level {result['log_level']}",
         "",
-        "per request, median over rounds (CPU µs read from /proc during each leg):",
+        "per request, median over rounds (CPU µs of each process during each leg):",
         f"{'':12}{'req/s':>8}{'gateway':>9}{'backend':>9}{'client':>8}{'redis':>7}"
         f"{'redis cmds':>12}",
     ]
