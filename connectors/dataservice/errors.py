@@ -28,7 +28,7 @@ class BatchRejected(InvalidRequest):
     a 400, as UiPath's Python SDK recovers); the batch code reads ``answer``."""
 
     def __init__(self, answer: dict[str, Any], text: str, **kw: Any) -> None:
-        super().__init__("backend_said", {"source": kw["source"].name, "text": text}, **kw)
+        super().__init__("invalid_request_said", {"source": kw["source"].name, "text": text}, **kw)
         self.answer = answer
 
 # status -> the source error id shown when the body names none

@@ -252,7 +252,7 @@ class SlingrConnector(HttpConnector):
         info = SourceInfo(self.name, 200, "error")
         if message is None or "not found" in str(message).lower() or "exist" in str(message):
             return self.record_not_found(entity, rid, info)
-        return InvalidRequest("backend_said", {"source": self.name, "text": str(message)},
+        return InvalidRequest("invalid_request_said", {"source": self.name, "text": str(message)},
                               source=info)
 
     async def delete_many_job(self, entity: str, ids: list[str]) -> str:

@@ -28,10 +28,14 @@ from gateway.errors import (
     RateLimited,
     SourceInfo,
 )
+from gateway.i18n import is_key
 from gateway.upstream.client import UpstreamResponse
 from gateway.upstream.retry import parse_retry_after
 
-__all__ = ["MAINTENANCE_RETRY_AFTER", "STATUSES", "Reading", "Table", "backend_detail", "by_table"]
+__all__ = [
+    "MAINTENANCE_RETRY_AFTER", "STATUSES", "Reading", "Table", "backend_detail", "by_table",
+    "said_key",
+]
 
 # The envelope promises Retry-After on 503; a maintenance answer often carries none.
 MAINTENANCE_RETRY_AFTER = 60.0
@@ -90,22 +94,31 @@ def by_table(table: Table, source: str, op: str, resp: UpstreamResponse) -> Gate
             cls is BackendFailure and table.plain_failures):
         return BackendFailure(table.failure_key, fill, source=info, sent=True)
     said = {"source": source, "text": got.text or got.label or f"HTTP {status}"}
+    key = said_key(cls)
     retry_after = parse_retry_after(resp.headers.get("Retry-After"))
     if cls is BackendUnavailable:
         wait = MAINTENANCE_RETRY_AFTER if retry_after is None else retry_after
-        return BackendUnavailable("backend_said", said, source=info, sent=True, retry_after=wait)
+        return BackendUnavailable(key, said, source=info, sent=True, retry_after=wait)
     if cls is RateLimited:
-        return RateLimited("backend_said", said, source=info, retry_after=retry_after)
+        return RateLimited(key, said, source=info, retry_after=retry_after)
     if cls is BackendAuthFailed and table.renewed_key is not None:
         return BackendAuthFailed(table.renewed_key, fill, source=info, sent=True)
     if issubclass(cls, BackendFailure):
-        return cls("backend_said", said, source=info, sent=True)
+        return cls(key, said, source=info, sent=True)
     if cls is InvalidRequest:
         details = got.details or [
             Detail("", "rejected_by_backend", {"backend": table.backend}) if not (
                 got.text or got.label) else backend_detail("", got.text or got.label or "")]
-        return InvalidRequest("backend_said", said, details=details, source=info)
-    return cls("backend_said", said, source=info)
+        return InvalidRequest(key, said, details=details, source=info)
+    return cls(key, said, source=info)
+
+
+def said_key(cls: type[GatewayError]) -> str:
+    """The message key of a backend's own words raised as ``cls``: ``<error id>_said`` (the
+    class's generic text with the backend's words in brackets; in English the words alone),
+    else ``backend_said``."""
+    key = f"{cls.error}_said"
+    return key if is_key(key) else "backend_said"
 
 
 def backend_detail(path: str, text: str) -> Detail:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.errors import Detail
-from gateway.kit.classify import Reading, Table
+from gateway.kit.classify import Reading, Table, backend_detail
 from gateway.upstream.client import UpstreamResponse
 
 __all__ = ["TABLE"]
@@ -22,9 +22,11 @@ def _read(resp: UpstreamResponse, body: Any, op: str) -> Reading:
     code, text, field = fields.get("error"), fields.get("message"), fields.get("field")
     code = code if isinstance(code, str) else None
     text = text if isinstance(text, str) else None
-    return Reading(label=code, text=text,
-                   details=[Detail(path=field if isinstance(field, str) else "",
-                                   msg=text or code or "rejected by the backend")])
+    path = field if isinstance(field, str) else ""
+    said = text or code
+    detail = (backend_detail(path, said) if said
+              else Detail(path, "rejected_by_backend", {"backend": "the template backend"}))
+    return Reading(label=code, text=text, details=[detail])
 
 
 # The shared statuses (400, 401, 403, 404, 409 stale_version, 413, 422, 429, 503) mean here

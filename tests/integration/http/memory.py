@@ -66,7 +66,8 @@ class MemoryConnector:
 
     def _unavailable(self) -> BackendUnavailable:
         return BackendUnavailable(
-            f"{self.name} is in maintenance", retry_after=7.2,
+            "backend_unavailable_said", {"source": self.name, "text": "in maintenance"},
+            retry_after=7.2,
             source=SourceInfo(self.name, 503, "maintenance"),
         )
 
@@ -79,8 +80,7 @@ class MemoryConnector:
         if self.store.down or entity == "flaky":
             raise self._unavailable()
         if entity not in self.store.records:
-            raise NotFound(f"Unknown entity '{entity}'", key="unknown_entity",
-                           params={"entity": entity})
+            raise NotFound("unknown_entity", {"entity": entity, "source": self.name})
         return self.store.records[entity]
 
     async def entities(self) -> list[EntityInfo]:
@@ -107,9 +107,8 @@ class MemoryConnector:
     def _record(self, entity: str, record_id: str) -> Record:
         rec = self._entity(entity).get(record_id)
         if rec is None:
-            raise NotFound(f"Record {record_id} was not found in {self.name}/{entity}",
-                           key="record_not_found",
-                           params={"id": record_id, "source": self.name, "entity": entity},
+            raise NotFound("record_not_found",
+                           {"id": record_id, "source": self.name, "entity": entity},
                            source=SourceInfo(self.name, 404, "not_found"))
         return rec
 
@@ -131,7 +130,8 @@ class MemoryConnector:
         rec = self._record(entity, record_id)
         current = self.store.versions.get((entity, record_id), 1)
         if version is not None and version != str(current):
-            raise Conflict(f"version {version} is not the current {current}",
+            raise Conflict("version_changed", {"id": record_id, "source": self.name,
+                                               "entity": entity, "version": version},
                            source=SourceInfo(self.name, 409, "version_mismatch"))
         rec.update(data)
         self.store.versions[entity, record_id] = current + 1

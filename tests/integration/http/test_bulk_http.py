@@ -389,7 +389,8 @@ async def test_fail_on_first_after_a_bad_body_sends_only_the_ops_before(client: 
 
 
 async def test_a_whole_chunk_failing_is_each_entrys_failure_never_resent(client: Any) -> None:
-    BatchingMemory.fail_whole = BackendFailure("the answer was lost", sent=None)
+    BatchingMemory.fail_whole = BackendFailure(
+        "backend_error_said", {"source": "mem", "text": "the answer was lost"}, sent=None)
     got = await bulk(client, creates(4))
     assert statuses(got) == [502] * 4
     assert {e["contents"]["error"] for e in got} == {"backend_error"}

@@ -59,8 +59,7 @@ class FilesConnector(MemoryConnector):
 
     async def describe(self, entity: str) -> EntityInfo:
         if entity != "Docs":
-            raise NotFound(f"Unknown entity '{entity}'", key="unknown_entity",
-                           params={"entity": entity})
+            raise NotFound("unknown_entity", {"entity": entity, "source": "docs"})
         return EntityInfo("Docs", {"title": FieldInfo("title"),
                                    "attachment": FieldInfo("attachment", "file")})
 
@@ -81,17 +80,18 @@ class FilesConnector(MemoryConnector):
     async def open_file(self, entity: str, record_id: str,
                         field: str) -> AsyncIterator[FileDownload]:
         if WATCH.fail_before_download:
-            raise BackendFailure("docs: backend failed", sent=True,
+            raise BackendFailure("backend_error_said", {"source": "docs", "text": "backend failed"},
+                                 sent=True,
                                  source=SourceInfo("docs", 500, "fatal"))
         if record_id not in WATCH.files:
-            raise NotFound("no file", key="not_found")
+            raise NotFound()
         info, data = WATCH.files[record_id]
 
         async def chunks() -> AsyncIterator[bytes]:
             yield data[:1000]
             if WATCH.fail_mid_download:
-                raise BackendFailure("docs: cut", sent=True,
-                                     source=SourceInfo("docs", None, "truncated_body"))
+                raise BackendFailure("backend_error_said", {"source": "docs", "text": "cut"},
+                                     sent=True, source=SourceInfo("docs", None, "truncated_body"))
             await asyncio.wait_for(WATCH.client_read.wait(), 5)
             yield data[1000:]
 

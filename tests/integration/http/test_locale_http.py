@@ -56,4 +56,4 @@ async def test_backend_text_kept_in_brackets_when_no_key(client: Any) -> None:
     resp = await client.get("/v1/records/mem/flaky/1?orgId=acme&locale=ja-JP", headers=auth())
     got = await resp.json()
     assert got["msg"].startswith("バックエンドは現在利用できません")
-    assert got["msg"].endswith("(mem is in maintenance)")
+    assert got["msg"].endswith("(mem: in maintenance)")

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from gateway.errors import BackendFailure, Detail, InvalidFilter, NotFound, RateLimited, SourceInfo
+from gateway.errors import Detail, InvalidFilter, NotFound, RateLimited, SourceInfo
 from gateway.http.envelope import error_body, error_response
 from gateway.http.middleware.consumers import KeyRing
 
@@ -43,50 +43,12 @@ def test_details_translated_and_top_msg_generic_when_detailed() -> None:
     assert "source" not in body and body["requestId"] == "r1" and body["code"] == 400
 
 
-# TRANSITION(messages-as-data): raisers not yet converted still pass English; it renders as
-# before (delete these with the shim in gateway/errors.py).
-
-def test_legacy_english_keeps_the_raisers_text() -> None:
-    err = BackendFailure("crm answered 500: upstream exploded")
-    assert error_body(err, locale="en-US", request_id="r")["msg"] == err.msg
-
-
-def test_legacy_english_kept_in_brackets_in_other_locales() -> None:
-    err = BackendFailure("crm answered 500")
-    got = error_body(err, locale="zh-CN", request_id="r")["msg"]
-    assert got == "后端返回了错误 (crm answered 500)"
-
-
-def test_legacy_detail_forms_render_as_before() -> None:
-    err = InvalidFilter(
-        "filter[0][0].operator: Unknown operator '~='",
-        params={"path": "filter[0][0].operator"},
-        details=[Detail("filter[0][0].operator", "Unknown operator '~='", "bad_operator",
-                        {"operator": "~=", "allowed": "=="}),
-                 Detail(path="x", msg="plain English")],
-    )
-    assert err.msg == "filter[0][0].operator: Unknown operator '~='"
-    body = error_body(err, locale="es-ES", request_id="r1")
-    assert body["msg"] == "El filtro no es válido; consulte details"
-    assert body["details"] == [{"path": "filter[0][0].operator",
-                                "msg": "Operador desconocido '~='; use uno de =="},
-                               {"path": "x", "msg": "plain English"}]
-    assert error_body(err, locale="en-US", request_id="r1")["details"][0]["msg"] == (
-        "Unknown operator '~='")
-
-
 def test_source_block_and_retry_after() -> None:
-    err = RateLimited("slow down", retry_after=2.1, source=SourceInfo("crm", 429, "too_many"))
+    err = RateLimited(retry_after=2.1, source=SourceInfo("crm", 429, "too_many"))
     resp = error_response(err, locale="en-US", request_id="r2")
     body: dict[str, Any] = orjson.loads(resp.body)  # type: ignore[arg-type]
     assert resp.status == 429 and resp.headers["Retry-After"] == "3"
     assert body["source"] == {"name": "crm", "status": 429, "error": "too_many"}
-
-
-def test_legacy_keyed_error_without_catalog_entry_uses_its_english() -> None:
-    err = NotFound("File logo was not found", key="file_not_found_custom")
-    got = error_body(err, locale="ja-JP", request_id="r")["msg"]
-    assert got == "見つかりません (File logo was not found)"
 
 
 def test_keyring_matches_plain_and_hashed_keys_only() -> None:
