@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench mutation install clean
+.PHONY: demo test lint bench workers mutation install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run_bench
+
+# --workers 2 vs --workers 1 on one record's read at concurrency 32 (Redis state), one run.
+workers: $(STAMP)
+	$(BIN)/python -m tests.bench.workers_bench
 
 # By hand, minutes: mutants of the modules in [tool.mutmut] (pyproject.toml) against the tests
 # named there; `$(BIN)/mutmut show <name>` shows a survivor.
