@@ -9,14 +9,14 @@ new one the write is refused with :class:`StateFull` (503 with ``Retry-After``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gateway.errors import BackendUnavailable
 
-__all__ = ["BucketGrant", "Membership", "StateFull", "StateStore", "StateUnavailable",
-           "bucket_math"]
+__all__ = ["Broadcast", "BucketGrant", "Membership", "StateFull", "StateStore",
+           "StateUnavailable", "bucket_math"]
 
 
 class StateUnavailable(BackendUnavailable):
@@ -115,4 +115,30 @@ class StateStore(Protocol):
 
     async def aclose(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class Broadcast(Protocol):
+    """Messages to every process sharing the store (Redis pub/sub; a memory store has no one to
+    tell). Delivery is at most once: a process that was not subscribed when a message was
+    published never gets it, which is why :meth:`listen` says when its subscription starts and
+    raises as soon as it has ended."""
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        """Send ``message`` to every process listening on ``channel`` (503 when unreachable)."""
+        ...
+
+    async def listen(
+        self,
+        channel: str,
+        on_message: Callable[[bytes], None],
+        on_ready: Callable[[], None],
+        *,
+        heartbeat: float = 1.0,
+    ) -> None:
+        """Subscribe to ``channel``; call ``on_ready`` once the subscription is in place, then
+        ``on_message`` with each message, until the connection is lost (or, checked every
+        ``heartbeat`` seconds of silence, stops answering): then raise
+        :class:`StateUnavailable`. Never returns; cancel it to stop."""
         ...

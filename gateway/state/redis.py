@@ -1,4 +1,5 @@
-"""Redis state store (redis.asyncio) for several replicas: NX sets, counters, Lua buckets and locks.
+"""Redis state store (redis.asyncio) for several replicas: NX sets, counters, Lua buckets, locks
+and pub/sub.
 
 Redis must not evict keys (``maxmemory-policy noeviction``, its default): with an eviction
 policy a full Redis drops unexpired idempotency records and locks, which is the silent
@@ -8,10 +9,14 @@ which become :class:`StateUnavailable` (503).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from gateway.state.base import BucketGrant, Membership, StateUnavailable, bucket_math
@@ -103,6 +108,8 @@ class RedisStore:
 
     def __init__(self, url: str, *, prefix: str = "recordgate:", timeout: float = 2.0) -> None:
         self._prefix = prefix
+        self._url = url
+        self._timeout = timeout
         self._client: Any = aioredis.Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout,
             health_check_interval=30,
@@ -184,6 +191,50 @@ class RedisStore:
 
     async def leave(self, key: str, member: str) -> None:
         await self._call(lambda: self._client.zrem(self._prefix + key, member))
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        await self._call(lambda: self._client.publish(self._prefix + channel, message))
+
+    async def listen(
+        self,
+        channel: str,
+        on_message: Callable[[bytes], None],
+        on_ready: Callable[[], None],
+        *,
+        heartbeat: float = 1.0,
+    ) -> None:
+        """See :class:`~gateway.state.base.Broadcast`. A connection of its own, which redis-py
+        must not quietly reconnect and resubscribe (the messages sent meanwhile would be lost
+        without anyone knowing): no retries, and a PING after each ``heartbeat`` of silence,
+        whose answer must come before the next one."""
+        client: Any = aioredis.Redis.from_url(
+            self._url, socket_timeout=self._timeout, socket_connect_timeout=self._timeout,
+            retry=Retry(NoBackoff(), 0), health_check_interval=0,
+        )
+        pubsub = client.pubsub()
+        loop = asyncio.get_running_loop()
+        try:
+            await self._call(lambda: pubsub.subscribe(self._prefix + channel))
+            heard = loop.time()
+            while True:
+                message = await self._call(lambda: pubsub.get_message(timeout=heartbeat))
+                now = loop.time()
+                if message is None:
+                    if now - heard >= 2 * heartbeat:  # the last PING went unanswered
+                        raise StateUnavailable("state_unavailable", {"reason": "no heartbeat"},
+                                               retry_after=1.0)
+                    await self._call(pubsub.ping)
+                    continue
+                heard = now
+                if message["type"] == "subscribe":
+                    on_ready()
+                elif message["type"] == "message":
+                    on_message(message["data"])
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
+            with contextlib.suppress(RedisError, OSError):
+                await client.aclose()
 
     async def ping(self) -> bool:
         """Whether Redis answers (for readiness checks and tests)."""
