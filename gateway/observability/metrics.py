@@ -110,6 +110,27 @@ class Metrics:
             "Requests refused or stopped by a budget (gateway/budgets.py), by budget name",
             ["budget"], registry=own,
         )
+        # The read cache (gateway/cache.py), per source with a cache.
+        self.cache_hits = Counter(
+            "gateway_cache_hits_total", "Reads answered from the read cache", ["source"],
+            registry=own,
+        )
+        self.cache_misses = Counter(
+            "gateway_cache_misses_total",
+            "Reads of a cached source and entity answered by the backend (not in the cache, "
+            "expired, asked with Cache-Control: no-cache, or the cache bypassed)",
+            ["source"], registry=own,
+        )
+        self.cache_invalidations = Counter(
+            "gateway_cache_invalidations_total",
+            "Times a source's cached answers were dropped for a write through the gateway: "
+            "origin local (written here) or remote (another process, by pub/sub)",
+            ["source", "origin"], registry=own,
+        )
+        self.cache_bytes = Gauge(
+            "gateway_cache_bytes", "Bytes the read cache holds (answers and their keys)",
+            ["source"], registry=own, multiprocess_mode="livesum",
+        )
         # One sample per live worker (prometheus-client adds the pid label); none in one process.
         self.worker_requests = None if multiprocess_dir is None else Gauge(
             "gateway_worker_requests", "Requests answered by each live worker (label pid)",

@@ -10,18 +10,26 @@ Writes come in two halves so that ``/v1/bulk`` can coalesce them without the con
 :meth:`RecordsService.plan_write` does every check and returns a :class:`PlannedWrite` (the
 :class:`~gateway.connector.BatchOp` it would send); :meth:`RecordsService.write` sends it alone,
 :meth:`RecordsService.finish` turns the outcome of a native batch into the same answer.
+
+Reads answer encoded, with their ETag, from the source's read cache when it has them
+(``gateway/cache.py``); every write that was sent, or may have been, drops its source's cache
+once it has finished, whatever its outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from gateway.addresses import check_id
+from gateway.cache import Key, ReadCache, SourceCache, etag_of, get_key, query_key
 from gateway.connector import BatchOp, BatchOutcome, Connector, EntityInfo, Record, writer
 from gateway.errors import Detail, GatewayError, InvalidRequest, NotExecuted, first_problem
-from gateway.http.envelope import ok_body, page_body
+from gateway.http.envelope import dumps, ok_body, page_body
 from gateway.query.execute import project, run_query
 from gateway.query.parse import parse_body, parse_params
 from gateway.records.commands import (
@@ -48,10 +56,19 @@ __all__ = ["Answer", "PlannedWrite", "RecordsService", "entity_json"]
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What an operation answers: the status and the envelope (the spec's JSON shape)."""
+    """What an operation answers: the status and the envelope (the spec's JSON shape).
+
+    A read's envelope comes encoded: ``body`` is its bytes as an ``orjson.Fragment`` (so it
+    is embedded as is wherever it is encoded again), ``raw`` the same bytes, ``etag`` their
+    entity tag; ``max_age`` is how long it may be reused (seconds; None when its source does
+    not cache it, or not now) and ``age`` how old a kept answer is."""
 
     status: int
-    body: dict[str, Any]
+    body: Any
+    raw: bytes | None = None
+    etag: str | None = None
+    max_age: int | None = None
+    age: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +135,12 @@ def _version(cmd: Update, data: dict[str, Any]) -> str | None:
 class RecordsService:
     """The records operations of one app (its sources, server settings and metrics)."""
 
-    def __init__(self, sources: Sources, server: ServerConfig, metrics: Metrics) -> None:
+    def __init__(self, sources: Sources, server: ServerConfig, metrics: Metrics,
+                 cache: ReadCache | None = None) -> None:
         self.sources = sources
         self.server = server
         self.metrics = metrics
+        self.cache = cache or ReadCache({}, metrics)
 
     async def _target(
         self, cmd: Command, record_id: str | None = None
@@ -147,7 +166,36 @@ class RecordsService:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    async def query(self, cmd: Query) -> Answer:
+    async def _read(
+        self, slot: SourceCache | None, key: Callable[[], Key], fresh: bool,
+        envelope: Callable[[], Awaitable[dict[str, Any]]],
+    ) -> Answer:
+        """A read's answer, encoded: the kept one when its source caches it (and the caller did
+        not ask for a fresh one), else ``envelope()``'s, kept if no write finished meanwhile."""
+        if slot is None:
+            raw = dumps(await envelope())
+            return Answer(200, orjson.Fragment(raw), raw, etag_of(raw))
+        where = key()
+        if fresh:
+            slot.missed()
+        elif (hit := slot.get(where)) is not None:
+            return Answer(200, orjson.Fragment(hit.body), hit.body, hit.etag, slot.max_age,
+                          hit.age())
+        generation = slot.generation  # before the backend is asked (see gateway/cache.py)
+        raw = dumps(await envelope())
+        etag = etag_of(raw)
+        slot.put(generation, where, raw, etag)
+        return Answer(200, orjson.Fragment(raw), raw, etag, slot.max_age)
+
+    async def query(self, cmd: Query, *, fresh: bool = False) -> Answer:
+        """A page of records; ``fresh``: not from the cache (the caller's ``no-cache``)."""
+        slot = self.cache.slot(cmd.source, cmd.entity)
+        return await self._read(
+            slot, lambda: query_key(cmd.caller.org, cmd.entity, cmd.body, cmd.params,
+                                    self.cache.scopes(cmd.caller.consumer)),
+            fresh, lambda: self._query(cmd))
+
+    async def _query(self, cmd: Query) -> dict[str, Any]:
         source, conn, info = await self._target(cmd)
         size = self.server.maxPageSize
         q = (parse_body(cmd.body, max_page_size=size, entity=info) if cmd.body is not None
@@ -156,10 +204,17 @@ class RecordsService:
         with source.observe():
             result = await run_query(conn, info, q, max_scan=self.server.maxScanRecords)
         records = await self._visible(cmd.caller, source, conn, info, *result.records)
-        return Answer(200, page_body(records, page_no=q.page_no, page_size=q.page_size,
-                                     total=result.total))
+        return page_body(records, page_no=q.page_no, page_size=q.page_size, total=result.total)
 
-    async def get(self, cmd: Get) -> Answer:
+    async def get(self, cmd: Get, *, fresh: bool = False) -> Answer:
+        """One record; ``fresh``: not from the cache (the caller's ``no-cache``)."""
+        slot = self.cache.slot(cmd.source, cmd.entity)
+        return await self._read(
+            slot, lambda: get_key(cmd.caller.org, cmd.entity, cmd.id, cmd.params.get("fields"),
+                                  self.cache.scopes(cmd.caller.consumer)),
+            fresh, lambda: self._get(cmd))
+
+    async def _get(self, cmd: Get) -> dict[str, Any]:
         source, conn, info = await self._target(cmd, cmd.id)
         fields = None
         if "fields" in cmd.params:
@@ -169,7 +224,7 @@ class RecordsService:
         with source.observe():
             record = await conn.get(info.name, cmd.id, fields)
         (shown,) = await self._visible(cmd.caller, source, conn, info, project(record, fields))
-        return Answer(200, ok_body(shown))
+        return ok_body(shown)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -196,21 +251,28 @@ class RecordsService:
         source, op = planned.source, planned.op
         conn = writer(planned.conn, source.name)
         name = planned.info.name
-        with source.observe():
-            if op.action == "create":
-                record: Record | None = await conn.create(name, op.data or {})
-            elif op.action == "update":
-                assert op.record_id is not None
-                record = await conn.update(name, op.record_id, op.data or {}, op.version)
-            else:
-                assert op.record_id is not None
-                await conn.delete(name, op.record_id)
-                record = None
+        try:
+            with source.observe():
+                if op.action == "create":
+                    record: Record | None = await conn.create(name, op.data or {})
+                elif op.action == "update":
+                    assert op.record_id is not None
+                    record = await conn.update(name, op.record_id, op.data or {}, op.version)
+                else:
+                    assert op.record_id is not None
+                    await conn.delete(name, op.record_id)
+                    record = None
+        finally:  # failed too: the backend may have applied it before failing
+            await self.cache.invalidate(source.name)
         return await self._answer(planned, record)
 
     async def finish(self, planned: PlannedWrite, outcome: BatchOutcome | Exception) -> Answer:
         """The answer of a write sent in a native batch (its op's outcome, or the exception
         that ended the whole batch call): what it would have answered alone."""
+        if not (isinstance(outcome, BatchOutcome) and not outcome.executed):
+            # Sent (or maybe: a whole call that failed may have been applied in part), and the
+            # batch has finished: every op of it is covered by one message to the others.
+            self.cache.invalidate_soon(planned.source.name)
         with planned.source.observe():
             if isinstance(outcome, Exception):
                 raise outcome

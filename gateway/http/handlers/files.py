@@ -6,6 +6,9 @@ of the caller's chunks (raw body, or the ``file`` part of a multipart body), cou
 answer. Errors found before the first byte of a download is sent are normal error envelopes;
 once the answer has started, a failure can only cut the connection short (the caller sees a
 body shorter than its Content-Length, or a chunked body without its end), and is logged.
+
+A file written or removed changes its record's answers (a file field holds the file's name),
+so once the connector call has ended, whatever its outcome, the source's read cache is dropped.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from gateway.errors import (
     Unsupported,
 )
 from gateway.http.envelope import ok
-from gateway.http.keys import CONFIG, METRICS, SOURCES, state
+from gateway.http.keys import CONFIG, METRICS, RECORDS, SOURCES, state
 from gateway.http.middleware.limits import too_large
 from gateway.i18n import Message
 from gateway.records.commands import bad_input
@@ -286,6 +289,8 @@ async def put_file(request: web.Request) -> web.Response:
                 if upload.failure is not None:
                     raise _ConsumerSide from None
                 raise
+            finally:  # failed too: the backend may have stored (part of) it
+                await request.app[RECORDS].cache.invalidate(source.name)
     except _ConsumerSide:
         # Our side broke the send (too large, cut off, stalled): say that, not "backend
         # failed", and leave the source's health as it was (observe() learns nothing from
@@ -348,6 +353,9 @@ def _abort(request: web.Request, exc: Exception) -> None:
 async def delete_file(request: web.Request) -> web.Response:
     _params(request, frozenset())
     source, conn, entity, record_id, field = await _target(request)
-    with source.observe():
-        await conn.delete_file(entity, record_id, field)
+    try:
+        with source.observe():
+            await conn.delete_file(entity, record_id, field)
+    finally:
+        await request.app[RECORDS].cache.invalidate(source.name)
     return ok({"id": record_id, "field": field})
