@@ -99,9 +99,24 @@ class _Signals:
             loop.remove_signal_handler(sig)
 
 
-def _run(coro: Callable[[], Coroutine[Any, Any, int]]) -> int:
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when it is installed (``recordgate[fast]``; the image installs it),
+    asyncio's own when not or when ``RECORDGATE_LOOP=asyncio`` asks for it."""
+    if os.environ.get("RECORDGATE_LOOP", "").strip().lower() == "asyncio":
+        return None
     try:
-        return asyncio.run(coro())
+        import uvloop  # optional: recordgate[fast]
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def _run(coro: Callable[[], Coroutine[Any, Any, int]], *, fast: bool = True) -> int:
+    """Run ``coro`` to its exit code; on uvloop when ``fast`` and installed (the workers'
+    supervisor serves nothing, and uvloop's subprocesses lack ``process_group``)."""
+    try:
+        with asyncio.Runner(loop_factory=loop_factory() if fast else None) as runner:
+            return runner.run(coro())
     except OSError as exc:  # typically: the port is taken
         _err(f"gateway: cannot listen: {exc}")
         return EXIT_FAILED
@@ -145,7 +160,7 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     host, port = config.server.host, config.server.port
     if args.workers > 1:
-        return _run(Supervisor(args.config, host, port, args.workers).run)
+        return _run(Supervisor(args.config, host, port, args.workers).run, fast=False)
 
     async def run() -> int:
         # access_log=None: the gateway writes its own canonical line per request. The runner's
@@ -168,7 +183,8 @@ def _serve(args: argparse.Namespace) -> int:
                     _err(f"gateway: cannot listen on {host}:{port}: {exc.strerror or exc}")
                     return EXIT_FAILED
                 who = f"worker {os.getpid()}" if worker else __version__
-                _err(f"gateway {who} listening on http://{host}:{port}")
+                loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
+                _err(f"gateway {who} listening on http://{host}:{port} ({loop} event loop)")
                 await signals.stop.wait()
                 _err(f"gateway: stopping (up to {config.server.drainTimeout:g} s for requests "
                      "in flight; writes already sent always finish)")

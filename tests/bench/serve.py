@@ -93,9 +93,13 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 def _proxy(args: argparse.Namespace) -> int:
+    from gateway.cli import loop_factory
     from tests.bench.proxy import make_proxy_app
 
-    asyncio.run(_serve_all([(make_proxy_app(args.upstream), args.port)]))
+    # The proxy runs on the gateway's event loop (uvloop when installed, unless
+    # RECORDGATE_LOOP=asyncio), so the two legs differ only in what they do per request.
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(_serve_all([(make_proxy_app(args.upstream), args.port)]))
     return 0
 
 

@@ -144,3 +144,29 @@ async def test_serve_listens_on_the_port_override_and_stops_on_sigterm(
     _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert f"listening on http://127.0.0.1:{free_port}" in err
+
+
+@needs_http_app
+@pytest.mark.parametrize("asked", ["default", "asyncio"])
+async def test_serve_runs_on_uvloop_when_installed_unless_asked_not_to(
+    spawn, free_port, tmp_path, wait_listening, asked
+):
+    """uvloop is an optional extra (``recordgate[fast]``, in the image and the test install);
+    ``RECORDGATE_LOOP=asyncio`` keeps asyncio's loop, and the gateway answers on either."""
+    pytest.importorskip("uvloop")
+    path = tmp_path / "gateway.yaml"
+    path.write_text(GOOD.format(port=free_port))
+    env = {"CLI_SUGAR_PASSWORD": "pw"} | ({"RECORDGATE_LOOP": "asyncio"} if asked == "asyncio"
+                                         else {})
+    proc = spawn("serve", "--config", str(path), env=env)
+    wait_listening(proc, free_port)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{free_port}/healthz") as resp,
+    ):
+        assert resp.status == 200
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    loop = "asyncio" if asked == "asyncio" else "uvloop"
+    assert f"listening on http://127.0.0.1:{free_port} ({loop} event loop)" in err
