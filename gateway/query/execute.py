@@ -15,18 +15,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Iterable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    contextmanager,
+    nullcontext,
+)
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gateway import budgets
 from gateway.connector import Connector, EntityInfo, PushedQuery, Record
 from gateway.errors import BackendFailure, SourceInfo, Unsupported
 from gateway.i18n import Message
+from gateway.observability import tracing
 from gateway.query.evaluate import matches, sort_key, value_at
 from gateway.query.model import Filter, Query
 from gateway.query.plan import Plan, plan
 from gateway.query.ties import Fallback, run_ties
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 __all__ = ["QueryResult", "project", "run_query"]
 
@@ -302,30 +311,67 @@ async def run_query(
     the_plan = plan(query, entity, caps, connector.pushable)
     walker = _Walker(connector, entity, the_plan.pushed, _Budget(asyncio.Semaphore(
         max(1, concurrency))))
-    start, stop = query.offset, query.offset + query.page_size
     known: int | None = None
     if the_plan.strategy == "ties":
-        try:
-            total, page = await run_ties(walker, the_plan, query, max_scan)
-        except Fallback as why:
-            the_plan = replace(plan(query, entity, caps, connector.pushable, ties=False),
-                               fallback=why.reason)
-            walker, known = walker.variant(the_plan.pushed), why.total
-    if the_plan.strategy == "window" and caps.counts and caps.page_totals:
+        with _traced(the_plan, walker, query) as span:
+            try:
+                total, page = await run_ties(walker, the_plan, query, max_scan)
+                return _answered(span, walker, query, the_plan, total, page)
+            except Fallback as why:
+                if span is not None:
+                    span.set_attribute("recordgate.fallback", why.reason)
+                the_plan = replace(plan(query, entity, caps, connector.pushable, ties=False),
+                                   fallback=why.reason)
+                walker, known = walker.variant(the_plan.pushed), why.total
+    with _traced(the_plan, walker, query) as span:
+        total, page = await _window_or_scan(walker, the_plan, query, max_scan, known)
+        return _answered(span, walker, query, the_plan, total, page)
+
+
+async def _window_or_scan(
+    walker: _Walker, the_plan: Plan, query: Query, max_scan: int, known: int | None
+) -> tuple[int, list[Record]]:
+    """(totalSize, the page's records) of a ``window`` or ``scan`` plan (``known``: the total
+    the ties strategy counted before it fell back)."""
+    start, stop = query.offset, query.offset + query.page_size
+    if the_plan.strategy == "window" and walker.connector.capabilities.page_totals:
         # The page's own answers carry the total: one call fewer than a separate count.
         page = await walker.chunks(start, stop)
-        total = walker.total if walker.total is not None else await walker.count()
-    elif the_plan.strategy == "window" and caps.counts:
+        return (walker.total if walker.total is not None else await walker.count()), page
+    if the_plan.strategy == "window":
         with _first_failure():
             async with asyncio.TaskGroup() as group:
                 counting = group.create_task(walker.count())
                 fetching = group.create_task(walker.chunks(start, stop))
-        total, page = counting.result(), fetching.result()
-    elif the_plan.strategy != "ties":
-        async with _scan_slot():
-            scanned = await _scan(walker, the_plan, max_scan, known)
-        records = _finish(scanned, the_plan, query, entity, connector)
-        total, page = len(records), records[start:stop]
+        return counting.result(), fetching.result()
+    async with _scan_slot():
+        scanned = await _scan(walker, the_plan, max_scan, known)
+    records = _finish(scanned, the_plan, query, walker.entity, walker.connector)
+    return len(records), records[start:stop]
+
+
+def _traced(
+    the_plan: Plan, walker: _Walker, query: Query
+) -> AbstractContextManager[Span | None]:
+    """The strategy's span (gateway/observability/tracing.py), or a no-op when tracing is off."""
+    if tracing.TRACER is None:
+        return tracing.NO_SPAN
+    return tracing.span(f"query.{the_plan.strategy}", {
+        "recordgate.source": walker.connector.name,
+        "recordgate.entity": walker.entity.name,
+        "recordgate.strategy": the_plan.strategy,
+        "recordgate.page_no": query.page_no,
+        "recordgate.page_size": query.page_size,
+    })
+
+
+def _answered(
+    span: Span | None, walker: _Walker, query: Query, the_plan: Plan, total: int,
+    page: list[Record],
+) -> QueryResult:
+    if span is not None:
+        span.set_attribute("recordgate.total_size", total)
+        span.set_attribute("recordgate.backend_calls", walker.calls)
     return QueryResult(
         records=[project(r, query.fields) for r in page],
         total=total,

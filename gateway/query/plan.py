@@ -15,13 +15,17 @@ at all): the gateway then reads every matching record anyway, and a fixed backen
 offset walk from skipping or repeating records between calls.
 
 Strategy:
-  ``window``  nothing residual, order pushed: fetch only the asked page; the backend counts.
+  ``window``  nothing residual, order pushed, the backend counts: fetch only the asked page.
   ``ties``    nothing residual, the backend counts, sorts by one key only, and the first key k1 is
               a described, filterable, sortable, single-valued field with ``==``, ``<`` and ``>``
               among its operators: the backend sorts by k1 alone, the gateway completes the ties
               at the page's edges (``gateway/query/ties.py``, which may still switch to ``scan``
               when that is cheaper or a boundary value cannot be filtered on).
-  ``scan``    otherwise: walk every match of the pushed query, finish in the gateway.
+  ``scan``    otherwise: walk every match of the pushed query, finish in the gateway (also when
+              only the count is missing: totalSize then needs the walk anyway).
+
+What a plan costs in backend calls, and ``explain=true``'s answer, are in
+``gateway/query/cost.py``.
 """
 
 from __future__ import annotations
@@ -174,9 +178,9 @@ def _cost(strategy: Strategy, caps: Capabilities, page_size: int) -> str:
     mp = max(1, caps.max_page)
     window = ceil(page_size / mp)
     if strategy == "window":
-        if caps.counts:
-            return f"1 count + {window} fetches of <= {mp}, all at once"
-        return f"{window} fetches of <= {mp} (more when the backend serves short pages)"
+        if caps.page_totals:
+            return f"{window} fetches of <= {mp}, all at once (their answers carry the count)"
+        return f"1 count + {window} fetches of <= {mp}, all at once"
     if strategy == "scan":
         if caps.counts:
             return f"1 count + ceil(totalSize / {mp}) fetches"
@@ -201,7 +205,8 @@ def plan(
     order = full_order(query.order_by)
     sort_reason = _sort_problem(order, entity, caps)
     sort_in_gateway = sort_reason is not None
-    strategy: Strategy = "window" if not residual and not sort_in_gateway else "scan"
+    pushed_all = not residual and not sort_in_gateway
+    strategy: Strategy = "window" if pushed_all and caps.counts else "scan"
     if not sort_in_gateway:
         pushed_order = order if caps.multi_sort else decisive(order)
     elif ties and _ties_fit(order, residual, entity, caps, sort_reason):
