@@ -9,6 +9,7 @@ from aiohttp.typedefs import Handler
 from pydantic import BaseModel
 
 from gateway.http.handlers import bulk, discovery, files, ops, records
+from gateway.http.handlers.explain import explaining
 from gateway.http.models import (
     BulkBody,
     BulkResults,
@@ -68,9 +69,10 @@ _FILE = _ONE + "/files/{field}"
 _FILENAME = Param("filename", "raw uploads: the file's name (default: the field name)")
 
 ROUTES: tuple[Route, ...] = (
-    Route("POST", _RECORDS + "/query", records.query_post, "records.query", "Query records",
-          "records", body=QueryBody, response=QueryEnvelope),
-    Route("GET", _RECORDS, records.query_get, "records.query_get",
+    # explain=true on either query form answers the plan instead (handlers/explain.py)
+    Route("POST", _RECORDS + "/query", explaining(records.query_post), "records.query",
+          "Query records", "records", body=QueryBody, response=QueryEnvelope),
+    Route("GET", _RECORDS, explaining(records.query_get), "records.query_get",
           "Query records (the query in the query string)", "records", response=QueryEnvelope,
           params=_QUERY),
     Route("POST", _RECORDS, records.create_record, "records.create", "Create a record", "records",
