@@ -1,4 +1,14 @@
-"""Request context: request id, structlog contextvars, call stats, one access line, metrics."""
+"""Request context: request id, structlog contextvars, call stats, one access line, metrics,
+and the ``Server-Timing`` header (spec §13).
+
+Every answer, errors and streamed ones included, carries ``X-Request-Id`` and
+``Server-Timing: gateway;dur=<ms>`` (the whole time from the request's arrival to its answer's
+head, backends included), with ``, backend;dur=<ms>;desc="<n> calls"`` when backends were
+called (``n`` counts every attempt, retries and logins included, as the access line's
+``backend_calls``; ``dur`` sums their times, so overlapping calls may add up to more than the
+gateway's). Both are set by the ``on_response_prepare`` hook, so a streamed answer carries
+what had happened when its head went out.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +22,23 @@ from aiohttp.typedefs import Handler
 
 from gateway.http.keys import CONFIG, METRICS, STATE, RequestState
 from gateway.i18n import UnknownLocale, parse_locale
+from gateway.observability import tracing
 from gateway.upstream import deadline
 from gateway.upstream.context import CALL_STATS, CallStats
 
-__all__ = ["REQUEST_ID_HEADER", "add_request_id_header", "context_middleware", "route_label"]
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "SERVER_TIMING_HEADER",
+    "add_request_id_header",
+    "context_middleware",
+    "route_label",
+]
 
 REQUEST_ID_HEADER = "X-Request-Id"
+SERVER_TIMING_HEADER = "Server-Timing"
+# When the request arrived (perf_counter) and its backend calls, for the Server-Timing header.
+_STARTED = web.RequestKey("recordgate_started", float)
+_CALLS = web.RequestKey("recordgate_call_stats", CallStats)
 # Echo a caller's id only when it cannot corrupt a log line or a header.
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:@+=/-]{1,128}$")
 # Status logged and counted when the client went away before we answered (nginx's convention).
@@ -42,6 +63,10 @@ def _request_id(request: web.Request) -> str:
 
 @web.middleware
 async def context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    stats = CallStats()
+    request[_STARTED] = started
+    request[_CALLS] = stats
     st = RequestState(request_id=_request_id(request))
     raw_locale = request.query.get("locale")
     try:
@@ -51,10 +76,10 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
     request[STATE] = st
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=st.request_id)
-    stats = CallStats()
+    if tracing.TRACER is not None:
+        tracing.tag({tracing.REQUEST_ID: st.request_id})
     token = CALL_STATS.set(stats)
     deadline_token = deadline.start(request.app[CONFIG].server.requestTimeout)
-    started = time.perf_counter()
     status = CLIENT_CLOSED
     try:
         resp = await handler(request)
@@ -79,10 +104,25 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
             backend_ms=round(stats.seconds * 1000, 2),
             **st.extra,
         )
+        if tracing.TRACER is not None:
+            tracing.tag({"recordgate.consumer": st.consumer.name if st.consumer else None,
+                         "recordgate.org": st.org, "recordgate.backend_calls": stats.calls})
 
 
 async def add_request_id_header(request: web.Request, response: web.StreamResponse) -> None:
-    """``on_response_prepare`` hook: every answer, streamed ones included, carries the id."""
+    """``on_response_prepare`` hook: every answer, streamed ones included, carries the id and
+    ``Server-Timing`` (module docstring)."""
     st = request.get(STATE)
-    if st is not None:
-        response.headers[REQUEST_ID_HEADER] = st.request_id
+    if st is None:
+        return
+    headers = response.headers
+    headers[REQUEST_ID_HEADER] = st.request_id
+    stats = request[_CALLS]
+    ms = (time.perf_counter() - request[_STARTED]) * 1000
+    if stats.calls:
+        headers[SERVER_TIMING_HEADER] = (
+            f'gateway;dur={ms:.2f}, backend;dur={stats.seconds * 1000:.2f};'
+            f'desc="{stats.calls} calls"'
+        )
+    else:
+        headers[SERVER_TIMING_HEADER] = f"gateway;dur={ms:.2f}"
