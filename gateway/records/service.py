@@ -19,7 +19,6 @@ once it has finished, whatever its outcome.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -166,34 +165,41 @@ class RecordsService:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    async def _read(
-        self, slot: SourceCache | None, key: Callable[[], Key], fresh: bool,
-        envelope: Callable[[], Awaitable[dict[str, Any]]],
-    ) -> Answer:
-        """A read's answer, encoded: the kept one when its source caches it (and the caller did
-        not ask for a fresh one), else ``envelope()``'s, kept if no write finished meanwhile."""
-        if slot is None:
-            raw = dumps(await envelope())
-            return Answer(200, orjson.Fragment(raw), raw, etag_of(raw))
-        where = key()
+    def _kept(self, slot: SourceCache | None, key: Key | None, fresh: bool) -> Answer | None:
+        """The kept answer for this read, if its source caches it and has it (a hit)."""
+        if slot is None or key is None:
+            return None
         if fresh:
             slot.missed()
-        elif (hit := slot.get(where)) is not None:
-            return Answer(200, orjson.Fragment(hit.body), hit.body, hit.etag, slot.max_age,
-                          hit.age())
-        generation = slot.generation  # before the backend is asked (see gateway/cache.py)
-        raw = dumps(await envelope())
+            return None
+        hit = slot.get(key)
+        if hit is None:
+            return None
+        return Answer(200, orjson.Fragment(hit.body), hit.body, hit.etag, slot.max_age,
+                      hit.age())
+
+    @staticmethod
+    def _encoded(slot: SourceCache | None, key: Key | None, generation: int,
+                 envelope: dict[str, Any]) -> Answer:
+        """A read's answer from the backend, encoded; kept if no write finished since
+        ``generation`` was noted (before the backend was asked: see gateway/cache.py)."""
+        raw = dumps(envelope)
         etag = etag_of(raw)
-        slot.put(generation, where, raw, etag)
+        if slot is None or key is None:
+            return Answer(200, orjson.Fragment(raw), raw, etag)
+        slot.put(generation, key, raw, etag)
         return Answer(200, orjson.Fragment(raw), raw, etag, slot.max_age)
 
     async def query(self, cmd: Query, *, fresh: bool = False) -> Answer:
         """A page of records; ``fresh``: not from the cache (the caller's ``no-cache``)."""
         slot = self.cache.slot(cmd.source, cmd.entity)
-        return await self._read(
-            slot, lambda: query_key(cmd.caller.org, cmd.entity, cmd.body, cmd.params,
-                                    self.cache.scopes(cmd.caller.consumer)),
-            fresh, lambda: self._query(cmd))
+        key = None if slot is None else query_key(
+            cmd.caller.org, cmd.entity, cmd.body, cmd.params,
+            self.cache.scopes(cmd.caller.consumer))
+        if (hit := self._kept(slot, key, fresh)) is not None:
+            return hit
+        generation = 0 if slot is None else slot.generation
+        return self._encoded(slot, key, generation, await self._query(cmd))
 
     async def _query(self, cmd: Query) -> dict[str, Any]:
         source, conn, info = await self._target(cmd)
@@ -209,10 +215,13 @@ class RecordsService:
     async def get(self, cmd: Get, *, fresh: bool = False) -> Answer:
         """One record; ``fresh``: not from the cache (the caller's ``no-cache``)."""
         slot = self.cache.slot(cmd.source, cmd.entity)
-        return await self._read(
-            slot, lambda: get_key(cmd.caller.org, cmd.entity, cmd.id, cmd.params.get("fields"),
-                                  self.cache.scopes(cmd.caller.consumer)),
-            fresh, lambda: self._get(cmd))
+        key = None if slot is None else get_key(
+            cmd.caller.org, cmd.entity, cmd.id, cmd.params.get("fields"),
+            self.cache.scopes(cmd.caller.consumer))
+        if (hit := self._kept(slot, key, fresh)) is not None:
+            return hit
+        generation = 0 if slot is None else slot.generation
+        return self._encoded(slot, key, generation, await self._get(cmd))
 
     async def _get(self, cmd: Get) -> dict[str, Any]:
         source, conn, info = await self._target(cmd, cmd.id)
