@@ -3,13 +3,16 @@
 The bound counts the calls ``gateway/query/execute.py`` and ``ties.py`` make for one page:
 counts and fetches (metadata and token calls are not part of a query's plan). It holds when
 the backend keeps its promises: each fetch returns as many records as asked up to the end of
-the data (``caps.max_page`` at most), and a backend with ``page_totals`` reports the total in
-every answer. Nothing here calls a backend, so what is unknown before running (how many
-records match) is bounded by what the gateway would ever read (``server.maxScanRecords``):
+the data (``caps.max_page`` at most), the answer that reaches the end says so (``Page.more``
+false, or a total), and a backend with ``page_totals`` reports the total in every answer; a
+backend silent about the end may need one call more per walk to find it. Nothing here calls a
+backend, so what is unknown before running (how many records match) is bounded by what the
+gateway would ever read (``server.maxScanRecords``):
 
   ``window``  ``ceil(pageSize / maxPage)`` fetches, plus 1 count unless their answers carry the
-              total. Exact with ``page_totals``; else at most (the count and the fetches run
-              at once, and a fetch the count shows to lie past the data is not sent).
+              total. Exact when the page lies within the matching records; a page reaching
+              past their end may cost fewer (a fetch that starts where the data is already
+              known to end is not sent).
   ``scan``    1 count + ``ceil(matches / maxPage)`` fetches, matches <= maxScanRecords (more is
               refused after the count); without counts, fetches one after another until the
               data ends, at most ``ceil((maxScanRecords + 1) / maxPage)``.
@@ -35,7 +38,8 @@ __all__ = ["Estimate", "estimate", "explain"]
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """At most ``at_most`` backend calls for the page; exactly that many when ``exact``."""
+    """At most ``at_most`` backend calls for the page; exactly that many when ``exact`` and the
+    page lies within the matching records."""
 
     at_most: int
     exact: bool
@@ -47,9 +51,7 @@ def estimate(the_plan: Plan, caps: Capabilities, page_size: int, max_scan: int) 
     window = ceil(page_size / mp)
     scan = ceil(max_scan / mp)  # the fetches of a scan that reads maxScanRecords
     if the_plan.strategy == "window":
-        if caps.page_totals:
-            return Estimate(window, exact=True)
-        return Estimate(1 + window, exact=False)
+        return Estimate(window if caps.page_totals else 1 + window, exact=True)
     if the_plan.strategy == "scan":
         if caps.counts:
             return Estimate(1 + scan, exact=False)
