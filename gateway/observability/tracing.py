@@ -28,6 +28,7 @@ instrumentations it drives patch aiohttp process-wide too). An app turns it on w
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from importlib.metadata import entry_points
@@ -138,7 +139,9 @@ def start(provider: TracerProvider | None = None, env: Mapping[str, str] = os.en
     if provider is None:
         provider = _provider_from_env(env)
     server, client = AioHttpServerInstrumentor(), AioHttpClientInstrumentor()
-    server.instrument(tracer_provider=provider)
+    with warnings.catch_warnings():  # its web.Application subclass, which aiohttp frowns upon
+        warnings.filterwarnings("ignore", "Inheritance class", DeprecationWarning)
+        server.instrument(tracer_provider=provider)
     client.instrument(tracer_provider=provider, url_filter=_without_query)
     _Switch.undo = [server.uninstrument, client.uninstrument]
     _Switch.provider = provider if owned else None

@@ -15,16 +15,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict
 
 from gateway.errors import BackendFailure, GatewayError
+from gateway.observability import tracing
 from gateway.upstream.breaker import BreakerCall
 from gateway.upstream.calls import AuthHeader, Classifier, UpstreamResponse, _path, elapsed
 from gateway.upstream.errors import map_errors
 from gateway.upstream.retry import parse_retry_after
 from gateway.upstream.stream import STREAM_CHUNK, StreamCalls
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 __all__ = ["STREAM_CHUNK", "AuthHeader", "Classifier", "Upstream", "UpstreamResponse"]
 
@@ -55,10 +59,19 @@ class Upstream(StreamCalls):
         circuit answers 503 before any attempt; a full bulkhead 503 after a bounded wait; the
         request's deadline 504, or the backend's own 429/503 when its Retry-After won't fit.
         """
-        with self._breaker_call() as call:
+        if tracing.TRACER is None:
+            with self._breaker_call() as call:
+                return await self._request(
+                    call, op, method, url, safe=safe, params=params, json=json, data=data,
+                    headers=headers, auth=auth, expect_json=expect_json,
+                )
+        with tracing.span(f"{self.ctx.source} {op}", {
+            "recordgate.source": self.ctx.source, "recordgate.operation": op,
+            "http.request.method": method, "recordgate.safe": safe,
+        }) as span, self._breaker_call() as call:
             return await self._request(
                 call, op, method, url, safe=safe, params=params, json=json, data=data,
-                headers=headers, auth=auth, expect_json=expect_json,
+                headers=headers, auth=auth, expect_json=expect_json, span=span,
             )
 
     async def _request(
@@ -75,6 +88,7 @@ class Upstream(StreamCalls):
         headers: Mapping[str, str] | None,
         auth: bool,
         expect_json: bool,
+        span: Span | None = None,
     ) -> UpstreamResponse:
         retries_left = self.ctx.retries
         renewed = False
@@ -87,6 +101,8 @@ class Upstream(StreamCalls):
                     op, method, url, params=params, json=json, data=data,
                     headers=sent_headers, attempt=attempt, time_limit=timeout,
                 )
+            if span is not None:
+                _traced_attempt(span, attempt, outcome)
             if isinstance(outcome, BackendFailure):
                 self._judge(call, outcome, clipped)
                 if retries_left and self.policy.may_retry_error(outcome, safe=safe):
@@ -148,3 +164,18 @@ class Upstream(StreamCalls):
             return exc
         finally:
             self._observe(op, method, url, status, elapsed(started), attempt)
+
+
+def _traced_attempt(span: Span, attempt: int, outcome: UpstreamResponse | BackendFailure) -> None:
+    """The logical call's span learns each attempt: how many so far and how the last ended
+    (``recordgate.status``: the HTTP status, or the transport failure's kind); each attempt is
+    also an event. A call that fails in the end also records its error (the span's status)."""
+    status: int | str
+    if isinstance(outcome, BackendFailure):
+        status = outcome.source.error if outcome.source and outcome.source.error else "error"
+    else:
+        status = outcome.status
+    span.set_attribute("recordgate.status", status)
+    span.set_attribute("recordgate.attempts", attempt + 1)
+    span.set_attribute("recordgate.retries", attempt)
+    span.add_event("attempt", {"recordgate.attempt": attempt, "recordgate.status": status})
