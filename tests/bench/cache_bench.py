@@ -43,7 +43,8 @@ import aiohttp
 import yaml
 from aiohttp import web
 
-from tests.bench.legs import ROOT, _ready, _seed, _spawn, _sugar_token, free_port
+from tests.bench import legs
+from tests.bench.legs import ROOT, _ready, _seed, _sugar_token, free_port
 from tests.bench.measure import BenchError, Call, cpu_seconds, one, percentile, throughput
 from tests.bench.run_bench import PROFILE_RATE, _samples, summarize_stacks
 from tests.bench.serve import API_KEY, ORG, _serve_all, gateway_config
@@ -66,9 +67,9 @@ class Rig:
             return int((await r.json())["calls"])
 
 
-def _cached_config(emulator: str) -> str:
+def _cached_config(emulator: str, log_level: str) -> str:
     """``serve.py``'s bench gateway, with the read cache on its Sugar source."""
-    config = yaml.safe_load(gateway_config(emulator))
+    config = yaml.safe_load(gateway_config(emulator, log_level))
     config["sources"]["sugarcrm"]["cache"] = {"ttl": "10m", "maxBytes": "16MiB"}
     return str(yaml.safe_dump(config, sort_keys=False))
 
@@ -93,22 +94,12 @@ def _serve_static(port: int, answer: Path) -> int:
     return 0
 
 
-def _spawn_floor(stack: AsyncExitStack, port: int, answer: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.cache_bench", "--serve-static", str(port),
-         str(answer)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    stack.callback(proc.wait)
-    stack.callback(proc.send_signal, signal.SIGINT)
-    return proc
-
-
-def _spawn_gateway(stack: AsyncExitStack, config: Path, port: int) -> subprocess.Popen[bytes]:
-    log = stack.enter_context(LOG.open("wb"))
-    err = stack.enter_context((ROOT / ".bench" / "gateway-cache.stderr").open("wb"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--config", str(config), "--port", str(port)],
-        cwd=ROOT, stdout=log, stderr=err,
-    )
+def _spawn(stack: AsyncExitStack, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+    """``python *argv``, its stdout in ``.bench/<name>.log``, stopped (SIGINT, then killed
+    after 5 s) when ``stack`` closes."""
+    log = stack.enter_context((ROOT / ".bench" / f"{name}.log").open("wb"))
+    err = stack.enter_context((ROOT / ".bench" / f"{name}.stderr").open("wb"))
+    proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, stdout=log, stderr=err)
 
     async def stop() -> None:
         if proc.poll() is None:
@@ -134,14 +125,15 @@ async def environment(args: argparse.Namespace) -> AsyncIterator[tuple[aiohttp.C
             connector=aiohttp.TCPConnector(limit=max(100, args.concurrency * 2))))
         emu_port, control_port, proxy_port, gw_port = (free_port() for _ in range(4))
         emulator = f"http://127.0.0.1:{emu_port}"
-        emu = _spawn(stack, "emulator", ["emulator", "--port", str(emu_port),
-                                         "--control-port", str(control_port)],
-                     subprocess.DEVNULL, None)
-        prx = _spawn(stack, "proxy", ["proxy", "--port", str(proxy_port), "--upstream", emulator],
-                     subprocess.DEVNULL, None)
+        emu = legs._spawn(stack, "emulator", ["emulator", "--port", str(emu_port),
+                                              "--control-port", str(control_port)],
+                          subprocess.DEVNULL, None)
+        prx = legs._spawn(stack, "proxy", ["proxy", "--port", str(proxy_port),
+                                           "--upstream", emulator], subprocess.DEVNULL, None)
         config = LOG.with_name("gateway-cache.yaml")
-        config.write_text(_cached_config(emulator), encoding="utf-8")
-        gw = _spawn_gateway(stack, config, gw_port)
+        config.write_text(_cached_config(emulator, args.log_level), encoding="utf-8")
+        gw = _spawn(stack, LOG.stem, ["-m", "gateway", "serve", "--config", str(config),
+                                      "--port", str(gw_port)])
         control = f"http://127.0.0.1:{control_port}"
         proxy, gateway = f"http://127.0.0.1:{proxy_port}", f"http://127.0.0.1:{gw_port}"
         await _ready(session, "emulator", emu, f"{control}/calls")
@@ -163,7 +155,8 @@ async def environment(args: argparse.Namespace) -> AsyncIterator[tuple[aiohttp.C
         answer = LOG.with_name("floor-answer.json")
         answer.write_text(json.dumps(kept), encoding="utf-8")
         floor_port = free_port()
-        floor = _spawn_floor(stack, floor_port, answer)
+        floor = _spawn(stack, "floor", ["-m", "tests.bench.cache_bench", "--serve-static",
+                                        str(floor_port), str(answer)])
         await _ready(session, "floor", floor, f"http://127.0.0.1:{floor_port}/")
         calls["floor"] = Call("GET", f"http://127.0.0.1:{floor_port}/v1/records", ours)
         pids = {"proxy": prx.pid, "cached": gw.pid, "miss": gw.pid, "floor": floor.pid,
@@ -296,6 +289,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=5, help="measured rounds (5)")
     p.add_argument("--warmup", type=int, default=500, help="warm-up requests per leg (500)")
     p.add_argument("--profile", action="store_true", help="py-spy the gateway's cached leg")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
+                   help="the gateway's server.logLevel (info, as deployed: one access line "
+                   "per request)")
     p.add_argument("--out", default=str(ROOT / ".bench" / "cache.json"), help="JSON result")
     p.add_argument("--serve-static", nargs=2, metavar=("PORT", "ANSWER"), help=argparse.SUPPRESS)
     return p
