@@ -32,6 +32,7 @@ from gateway.http.middleware.idempotency import idempotency_middleware
 from gateway.http.middleware.limits import add_limit_headers, limits_middleware
 from gateway.http.protocol import set_server_header
 from gateway.http.routes import ROUTES
+from gateway.observability import tracing
 from gateway.observability.logging import configure_logging
 from gateway.observability.metrics import Metrics
 from gateway.observability.openapi import build_openapi
@@ -100,7 +101,11 @@ def create_app(
         redactor.add(secret)
     if configure_logs:
         configure_logging(config.server.logLevel, redactor)
-    app = web.Application(middlewares=MIDDLEWARES, client_max_size=config.server.maxBodyBytes)
+    # Before the Application and its client sessions: the OpenTelemetry aiohttp instrumentations
+    # trace what is built after (a no-op unless OTEL_* asks for traces: README, Tracing).
+    traced = tracing.start()
+    app = web.Application(middlewares=list(MIDDLEWARES),
+                          client_max_size=config.server.maxBodyBytes)
     app[CONFIG] = config
     app[METRICS] = metrics or Metrics()
     app[REDACTOR] = redactor
@@ -112,6 +117,8 @@ def create_app(
     app.on_response_prepare.append(add_request_id_header)
     app.on_response_prepare.append(set_server_header)
     app.on_response_prepare.append(add_limit_headers)
+    if traced:
+        app.cleanup_ctx.append(tracing.app_ctx)  # first in, last out: the last spans exported
     app.cleanup_ctx.append(_state_ctx)
     app.cleanup_ctx.append(_sources_ctx)
     app[INFLIGHT] = InFlight()
