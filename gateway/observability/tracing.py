@@ -38,6 +38,7 @@ import structlog
 from aiohttp import web
 
 from gateway import __version__
+from gateway.config.load import ConfigError
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -56,6 +57,7 @@ TRACER: Tracer | None = None
 NO_SPAN: AbstractContextManager[None] = nullcontext()
 REQUEST_ID = "recordgate.request_id"
 
+_ENVIRONMENT = "environment"  # where a ConfigError says the bad setting is
 _EXPORTER_BY_PROTOCOL = {"grpc": "otlp_proto_grpc", "http/protobuf": "otlp_proto_http"}
 
 
@@ -86,8 +88,8 @@ def _exporter_names(env: Mapping[str, str]) -> list[str]:
     for name in names:
         if name == "otlp":
             if protocol not in _EXPORTER_BY_PROTOCOL:
-                raise ValueError(f"OTEL_EXPORTER_OTLP_PROTOCOL {protocol!r}: use grpc or "
-                                 f"http/protobuf")
+                raise ConfigError(_ENVIRONMENT, [(
+                    "OTEL_EXPORTER_OTLP_PROTOCOL", f"{protocol!r}: use grpc or http/protobuf")])
             name = _EXPORTER_BY_PROTOCOL[protocol]
         out.append(name)
     return out
@@ -107,7 +109,8 @@ def _provider_from_env(env: Mapping[str, str]) -> TracerProvider:
     provider = TracerProvider(resource=resource)  # reads OTEL_TRACES_SAMPLER itself
     for name in _exporter_names(env):
         if name not in found:
-            raise ValueError(f"OTEL_TRACES_EXPORTER {name!r}: not one of {sorted(found)}")
+            raise ConfigError(_ENVIRONMENT, [(
+                "OTEL_TRACES_EXPORTER", f"{name!r} is not one of {sorted(found)}")])
         provider.add_span_processor(BatchSpanProcessor(found[name].load()()))
     return provider
 
@@ -121,7 +124,8 @@ def start(provider: TracerProvider | None = None, env: Mapping[str, str] = os.en
     """Turn tracing on for this process if ``env`` asks for it (or with ``provider``: tests
     pass one with an in-memory exporter); whether it is on. Call before the app's
     ``web.Application`` is built and its client sessions opened: the aiohttp instrumentations
-    trace what is created after. Each ``start`` that returned True needs its :func:`stop`."""
+    trace what is created after. Each ``start`` that returned True needs its :func:`stop`.
+    An exporter or protocol it cannot build is a ``ConfigError`` (the CLI prints it and exits)."""
     global TRACER
     if _Switch.users:
         _Switch.users += 1
