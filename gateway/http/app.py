@@ -11,6 +11,7 @@ from aiohttp import web
 
 from gateway import __version__
 from gateway.budgets import SCANS, ScanSlots
+from gateway.cache import ReadCache
 from gateway.http.envelope import dumps
 from gateway.http.keys import (
     CONFIG,
@@ -74,8 +75,11 @@ async def _sources_ctx(app: web.Application) -> AsyncIterator[None]:
     state_cfg = app[CONFIG].state
     locks = RecordLocks(app[STORE], ttl=state_cfg.recordLockTtl, wait=state_cfg.recordLockWait)
     app[SOURCES] = await Sources.open(app[CONFIG], app[METRICS], app[REDACTOR], locks)
-    app[RECORDS] = RecordsService(app[SOURCES], app[CONFIG].server, app[METRICS])
+    cache = ReadCache.of(app[CONFIG], app[METRICS], app[STORE])  # gateway/cache.py
+    app[RECORDS] = RecordsService(app[SOURCES], app[CONFIG].server, app[METRICS], cache)
+    await cache.start()
     yield
+    await cache.aclose()
     await app[SOURCES].aclose()
 
 
