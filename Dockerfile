@@ -23,7 +23,8 @@ COPY gateway/ gateway/
 COPY connectors/ connectors/
 # Wheels for every dependency too: the runtime stage then installs offline, compiler-free.
 # The [tracing] extra (OpenTelemetry) is in the image; it stays off unless OTEL_* asks for it.
-RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[tracing]"
+# The [fast] extra (uvloop): `gateway serve` runs on its event loop.
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[tracing,fast]"
 
 # ---- runtime ----------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
@@ -48,7 +49,7 @@ RUN groupadd --system --gid 10001 recordgate \
 # Bind-mount the wheels instead of copying them, so they never become a layer of the image.
 # VERSION must be pyproject.toml's version: the install fails otherwise, so the label cannot lie.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --find-links=/wheels "recordgate[tracing]==${VERSION}"
+    pip install --no-cache-dir --no-index --find-links=/wheels "recordgate[tracing,fast]==${VERSION}"
 
 # Reference copy of every config key; the real config is mounted at gateway.yaml.
 COPY config/gateway.example.yaml /etc/recordgate/gateway.example.yaml
