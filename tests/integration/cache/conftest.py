@@ -54,7 +54,7 @@ class Gateway:
         return 0.0 if value is None else value
 
 
-MakeGateway = Callable[..., Awaitable[Gateway]]
+StartGateway = Callable[..., Awaitable[Gateway]]
 
 
 @pytest.fixture
@@ -75,8 +75,8 @@ def cache_config(**cache: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_gateway(aiohttp_client: Any, sugar: SugarHarness) -> MakeGateway:
-    """``await make_gateway(cache={...}, state={...}, source={...})`` → a :class:`Gateway`
+def start_gateway(aiohttp_client: Any, sugar: SugarHarness) -> StartGateway:
+    """``await start_gateway(cache={...}, state={...}, source={...})`` → a :class:`Gateway`
     whose source ``sugarcrm`` is the test's emulator (cache None: no cache)."""
 
     async def make(cache: dict[str, Any] | None = None, *, state: dict[str, Any] | None = None,

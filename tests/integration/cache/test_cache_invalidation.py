@@ -9,7 +9,7 @@ from typing import Any
 from tests.integration.cache.conftest import (
     ORG,
     Gateway,
-    MakeGateway,
+    StartGateway,
     auth,
     cache_config,
     first_id,
@@ -45,9 +45,9 @@ async def bulk(gw: Gateway, requests: list[dict[str, Any]]) -> list[dict[str, An
     return got
 
 
-async def test_update_create_and_delete_each_drop_the_cache(make_gateway: MakeGateway,
+async def test_update_create_and_delete_each_drop_the_cache(start_gateway: StartGateway,
                                                             sugar: Any) -> None:
-    gw = await make_gateway(cache_config())
+    gw = await start_gateway(cache_config())
     rid = first_id(sugar)
     one, listing = f"{ACCOUNTS}/{rid}", f"{ACCOUNTS}?pageSize=1000&fields=name"
     await cached(gw, sugar, one)
@@ -73,8 +73,8 @@ async def test_update_create_and_delete_each_drop_the_cache(make_gateway: MakeGa
     assert record_calls(sugar) > calls
 
 
-async def test_put_drops_the_cache_too(make_gateway: MakeGateway, sugar: Any) -> None:
-    gw = await make_gateway(cache_config())
+async def test_put_drops_the_cache_too(start_gateway: StartGateway, sugar: Any) -> None:
+    gw = await start_gateway(cache_config())
     one = f"{ACCOUNTS}/{first_id(sugar)}"
     await cached(gw, sugar, one)
     resp = await gw.client.put(f"{one}?orgId={ORG}", json={"industry": "Banking"},
@@ -83,9 +83,9 @@ async def test_put_drops_the_cache_too(make_gateway: MakeGateway, sugar: Any) ->
     assert (await read_calls_backend(gw, sugar, one))["data"]["industry"] == "Banking"
 
 
-async def test_a_write_to_one_entity_drops_another_entitys_answers(make_gateway: MakeGateway,
+async def test_a_write_to_one_entity_drops_another_entitys_answers(start_gateway: StartGateway,
                                                                    sugar: Any) -> None:
-    gw = await make_gateway(cache_config())
+    gw = await start_gateway(cache_config())
     contact = next(c for c in sugar.emulator.store.all("Contacts") if c.get("account_id"))
     path = f"{CONTACTS}/{contact['id']}?fields=account_name"
     await cached(gw, sugar, path)
@@ -97,8 +97,8 @@ async def test_a_write_to_one_entity_drops_another_entitys_answers(make_gateway:
     assert body["data"]["account_name"] == "Renamed Account"
 
 
-async def test_a_failed_write_drops_the_cache(make_gateway: MakeGateway, sugar: Any) -> None:
-    gw = await make_gateway(cache_config(), source={"retries": 0})
+async def test_a_failed_write_drops_the_cache(start_gateway: StartGateway, sugar: Any) -> None:
+    gw = await start_gateway(cache_config(), source={"retries": 0})
     rid = first_id(sugar)
     one = f"{ACCOUNTS}/{rid}"
     await cached(gw, sugar, one)
@@ -119,9 +119,9 @@ async def test_a_failed_write_drops_the_cache(make_gateway: MakeGateway, sugar: 
     assert (await read_calls_backend(gw, sugar, one))["data"]["name"] == "Maybe Written"
 
 
-async def test_a_write_refused_before_it_is_sent_keeps_the_cache(make_gateway: MakeGateway,
+async def test_a_write_refused_before_it_is_sent_keeps_the_cache(start_gateway: StartGateway,
                                                                  sugar: Any) -> None:
-    gw = await make_gateway(cache_config())
+    gw = await start_gateway(cache_config())
     one = f"{ACCOUNTS}/{first_id(sugar)}"
     await cached(gw, sugar, one)
     resp = await gw.client.patch(f"{one}?orgId={ORG}", json={"no_such_field": 1},
@@ -134,9 +134,9 @@ async def test_a_write_refused_before_it_is_sent_keeps_the_cache(make_gateway: M
                      origin="local") == 0
 
 
-async def test_bulk_entries_alone_drop_the_cache(make_gateway: MakeGateway,
+async def test_bulk_entries_alone_drop_the_cache(start_gateway: StartGateway,
                                                  sugar: Any) -> None:
-    gw = await make_gateway(cache_config())
+    gw = await start_gateway(cache_config())
     rid = first_id(sugar)
     one = f"{ACCOUNTS}/{rid}"
     await cached(gw, sugar, one)
@@ -154,8 +154,8 @@ async def test_bulk_entries_alone_drop_the_cache(make_gateway: MakeGateway,
     assert (await cached(gw, sugar, one))["data"]["name"] == "Patched Again"
 
 
-async def test_a_native_batch_drops_the_cache(make_gateway: MakeGateway, sugar: Any) -> None:
-    gw = await make_gateway(cache_config())
+async def test_a_native_batch_drops_the_cache(start_gateway: StartGateway, sugar: Any) -> None:
+    gw = await start_gateway(cache_config())
     ids = sorted(r["id"] for r in sugar.emulator.store.all("Accounts"))[:3]
     listing = f"{ACCOUNTS}?pageSize=1000&fields=name"
     for rid in ids:
@@ -180,9 +180,9 @@ async def test_a_native_batch_drops_the_cache(make_gateway: MakeGateway, sugar: 
                      origin="local") == 4
 
 
-async def test_a_failed_entry_of_a_native_batch_drops_the_cache(make_gateway: MakeGateway,
+async def test_a_failed_entry_of_a_native_batch_drops_the_cache(start_gateway: StartGateway,
                                                                 sugar: Any) -> None:
-    gw = await make_gateway(cache_config(), source={"retries": 0})
+    gw = await start_gateway(cache_config(), source={"retries": 0})
     rid = first_id(sugar)
     one = f"{ACCOUNTS}/{rid}"
     await cached(gw, sugar, one)
@@ -195,9 +195,9 @@ async def test_a_failed_entry_of_a_native_batch_drops_the_cache(make_gateway: Ma
     assert (await read_calls_backend(gw, sugar, one))["data"]["name"] == "Lost Answer"
 
 
-async def test_file_put_and_delete_drop_the_cache(make_gateway: MakeGateway,
+async def test_file_put_and_delete_drop_the_cache(start_gateway: StartGateway,
                                                   sugar: Any) -> None:
-    gw = await make_gateway(cache_config())
+    gw = await start_gateway(cache_config())
     contact = first_id(sugar, "Contacts")
     one = f"{CONTACTS}/{contact}?fields=picture"
     before = await cached(gw, sugar, one)
@@ -213,8 +213,8 @@ async def test_file_put_and_delete_drop_the_cache(make_gateway: MakeGateway,
     assert not (await read_calls_backend(gw, sugar, one))["data"]["picture"]
 
 
-async def test_file_reads_leave_the_cache_alone(make_gateway: MakeGateway, sugar: Any) -> None:
-    gw = await make_gateway(cache_config())
+async def test_file_reads_leave_the_cache_alone(start_gateway: StartGateway, sugar: Any) -> None:
+    gw = await start_gateway(cache_config())
     contact = first_id(sugar, "Contacts")
     one = f"{CONTACTS}/{contact}"
     await cached(gw, sugar, one)

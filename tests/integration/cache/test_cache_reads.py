@@ -10,7 +10,7 @@ from tests.integration.cache.conftest import (
     NARROW_KEY,
     ORG,
     TWIN_KEY,
-    MakeGateway,
+    StartGateway,
     auth,
     cache_config,
     first_id,
@@ -23,9 +23,9 @@ ACCOUNTS = "/v1/records/sugarcrm/Accounts"
 CONTACTS = "/v1/records/sugarcrm/Contacts"
 
 
-async def test_a_second_identical_read_calls_no_backend(make_gateway: MakeGateway,
+async def test_a_second_identical_read_calls_no_backend(start_gateway: StartGateway,
                                                          sugar) -> None:
-    gw = await make_gateway(cache_config())
+    gw = await start_gateway(cache_config())
     rid = first_id(sugar)
     body = {"filter": [[{"field": "industry", "operator": "==", "value": "Energy"}]],
             "orderBy": [{"field": "name"}], "pageSize": 5, "fields": "name,industry"}
@@ -46,8 +46,8 @@ async def test_a_second_identical_read_calls_no_backend(make_gateway: MakeGatewa
     assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
 
 
-async def test_reads_that_differ_do_not_share(make_gateway: MakeGateway, sugar) -> None:
-    gw = await make_gateway(cache_config())
+async def test_reads_that_differ_do_not_share(start_gateway: StartGateway, sugar) -> None:
+    gw = await start_gateway(cache_config())
     rid = first_id(sugar)
     paths = [f"{ACCOUNTS}/{rid}", f"{ACCOUNTS}/{rid}?fields=name", f"{ACCOUNTS}?pageSize=2",
              f"{ACCOUNTS}?pageSize=2&pageNo=2"]
@@ -65,8 +65,8 @@ async def test_reads_that_differ_do_not_share(make_gateway: MakeGateway, sugar) 
 
 
 async def test_consumers_share_answers_only_where_their_scopes_agree(
-        make_gateway: MakeGateway, sugar) -> None:
-    gw = await make_gateway(cache_config())
+        start_gateway: StartGateway, sugar) -> None:
+    gw = await start_gateway(cache_config())
     contact = next(c for c in sugar.emulator.store.all("Contacts") if c.get("account_id"))
     path = f"{CONTACTS}/{contact['id']}?fields=account_name,account_id"
     full, _ = await read(gw, path, key=KEY)
@@ -84,8 +84,8 @@ async def test_consumers_share_answers_only_where_their_scopes_agree(
     assert narrow_again == narrow and record_calls(sugar) == calls
 
 
-async def test_etag_and_304_on_every_read_form(make_gateway: MakeGateway, sugar) -> None:
-    gw = await make_gateway(cache_config())
+async def test_etag_and_304_on_every_read_form(start_gateway: StartGateway, sugar) -> None:
+    gw = await start_gateway(cache_config())
     rid = first_id(sugar)
     body = {"pageSize": 2}
     forms = {
@@ -109,9 +109,9 @@ async def test_etag_and_304_on_every_read_form(make_gateway: MakeGateway, sugar)
         assert other.status == 200 and await other.read() == raw, name
 
 
-async def test_etag_without_cache_and_its_change_with_the_data(make_gateway: MakeGateway,
+async def test_etag_without_cache_and_its_change_with_the_data(start_gateway: StartGateway,
                                                                 sugar) -> None:
-    gw = await make_gateway(None)  # no cache: every read still has its ETag, and 304s work
+    gw = await start_gateway(None)  # no cache: every read still has its ETag, and 304s work
     rid = first_id(sugar)
     _, resp = await read(gw, f"{ACCOUNTS}/{rid}")
     etag = resp.headers["ETag"]
@@ -126,9 +126,9 @@ async def test_etag_without_cache_and_its_change_with_the_data(make_gateway: Mak
     assert body["data"]["name"] == "Renamed" and resp.headers["ETag"] != etag
 
 
-async def test_errors_carry_no_etag_and_are_not_cached(make_gateway: MakeGateway,
+async def test_errors_carry_no_etag_and_are_not_cached(start_gateway: StartGateway,
                                                        sugar) -> None:
-    gw = await make_gateway(cache_config())
+    gw = await start_gateway(cache_config())
     missing = f"{ACCOUNTS}/{sugar.missing_id}"
     for _ in range(2):
         body, resp = await read(gw, missing, status=404)
@@ -136,9 +136,9 @@ async def test_errors_carry_no_etag_and_are_not_cached(make_gateway: MakeGateway
     assert record_calls(sugar) == 2
 
 
-async def test_cache_control_says_whether_an_answer_may_be_reused(make_gateway: MakeGateway,
+async def test_cache_control_says_whether_an_answer_may_be_reused(start_gateway: StartGateway,
                                                                   sugar) -> None:
-    gw = await make_gateway(cache_config(ttl="90s", entities=["Accounts"]))
+    gw = await start_gateway(cache_config(ttl="90s", entities=["Accounts"]))
     rid = first_id(sugar)
     _, resp = await read(gw, f"{ACCOUNTS}/{rid}")
     assert resp.headers["Cache-Control"] == "private, max-age=90"
@@ -151,9 +151,9 @@ async def test_cache_control_says_whether_an_answer_may_be_reused(make_gateway: 
     assert record_calls(sugar) == calls + 1  # Contacts are not cached
 
 
-async def test_a_consumer_asking_no_cache_gets_the_backend_answer(make_gateway: MakeGateway,
+async def test_a_consumer_asking_no_cache_gets_the_backend_answer(start_gateway: StartGateway,
                                                                   sugar) -> None:
-    gw = await make_gateway(cache_config())
+    gw = await start_gateway(cache_config())
     rid = first_id(sugar)
     await read(gw, f"{ACCOUNTS}/{rid}")
     sugar.emulator.store.live("Accounts", rid)["name"] = "Changed In Sugar"
@@ -166,8 +166,8 @@ async def test_a_consumer_asking_no_cache_gets_the_backend_answer(make_gateway: 
     assert kept == fresh and record_calls(sugar) == calls + 1
 
 
-async def test_an_answer_expires_after_ttl(make_gateway: MakeGateway, sugar) -> None:
-    gw = await make_gateway(cache_config(ttl="50ms"))
+async def test_an_answer_expires_after_ttl(start_gateway: StartGateway, sugar) -> None:
+    gw = await start_gateway(cache_config(ttl="50ms"))
     rid = first_id(sugar)
     _, resp = await read(gw, f"{ACCOUNTS}/{rid}")
     assert resp.headers["Cache-Control"] == "private, max-age=0"  # whole seconds, rounded down
@@ -180,8 +180,8 @@ async def test_an_answer_expires_after_ttl(make_gateway: MakeGateway, sugar) -> 
     await until(seen)
 
 
-async def test_metrics_count_hits_misses_and_bytes(make_gateway: MakeGateway, sugar) -> None:
-    gw = await make_gateway(cache_config())
+async def test_metrics_count_hits_misses_and_bytes(start_gateway: StartGateway, sugar) -> None:
+    gw = await start_gateway(cache_config())
     rid = first_id(sugar)
     for _ in range(3):
         await read(gw, f"{ACCOUNTS}/{rid}")
@@ -198,8 +198,8 @@ async def test_metrics_count_hits_misses_and_bytes(make_gateway: MakeGateway, su
         assert f'{name}{{source="sugarcrm"}}' in text
 
 
-async def test_a_small_cache_keeps_what_fits(make_gateway: MakeGateway, sugar) -> None:
-    gw = await make_gateway(cache_config(maxBytes="2KiB"))
+async def test_a_small_cache_keeps_what_fits(start_gateway: StartGateway, sugar) -> None:
+    gw = await start_gateway(cache_config(maxBytes="2KiB"))
     big, _ = await read(gw, f"{ACCOUNTS}?pageSize=50")  # larger than the whole cache
     assert len(orjson.dumps(big)) > 2048
     calls = record_calls(sugar)

@@ -14,7 +14,7 @@ import pytest
 from tests.integration.cache.conftest import (
     ORG,
     Gateway,
-    MakeGateway,
+    StartGateway,
     auth,
     cache_config,
     first_id,
@@ -40,8 +40,8 @@ async def name_of(gw: Gateway, path: str) -> str:
 
 
 async def test_a_write_on_one_replica_drops_the_others_answers(
-        make_gateway: MakeGateway, sugar: Any, redis_state: dict[str, Any]) -> None:
-    one, other = [await make_gateway(cache_config(), state=redis_state) for _ in range(2)]
+        start_gateway: StartGateway, sugar: Any, redis_state: dict[str, Any]) -> None:
+    one, other = [await start_gateway(cache_config(), state=redis_state) for _ in range(2)]
     path = f"{ACCOUNTS}/{first_id(sugar)}"
     await until(lambda: is_cached(other, sugar, path))  # subscribed, and the answer kept
     await until(lambda: is_cached(one, sugar, path))
@@ -61,8 +61,8 @@ async def test_a_write_on_one_replica_drops_the_others_answers(
 
 
 async def test_a_native_batch_on_one_replica_reaches_the_other(
-        make_gateway: MakeGateway, sugar: Any, redis_state: dict[str, Any]) -> None:
-    one, other = [await make_gateway(cache_config(), state=redis_state) for _ in range(2)]
+        start_gateway: StartGateway, sugar: Any, redis_state: dict[str, Any]) -> None:
+    one, other = [await start_gateway(cache_config(), state=redis_state) for _ in range(2)]
     ids = sorted(r["id"] for r in sugar.emulator.store.all("Accounts"))[:2]
     paths = [f"{ACCOUNTS}/{rid}" for rid in ids]
     for path in paths:
@@ -140,10 +140,10 @@ async def link(redis_state: dict[str, Any]) -> Any:
 
 
 async def test_a_replica_that_lost_its_subscription_answers_from_the_backend(
-        make_gateway: MakeGateway, sugar: Any, redis_state: dict[str, Any], link: Any) -> None:
+        start_gateway: StartGateway, sugar: Any, redis_state: dict[str, Any], link: Any) -> None:
     relay, relayed_state, port = link
-    writer = await make_gateway(cache_config(), state=redis_state)
-    reader = await make_gateway(cache_config(), state=relayed_state)
+    writer = await start_gateway(cache_config(), state=redis_state)
+    reader = await start_gateway(cache_config(), state=relayed_state)
     path = f"{ACCOUNTS}/{first_id(sugar)}"
     await until(lambda: is_cached(reader, sugar, path))
     await relay.cut()
@@ -172,9 +172,9 @@ async def test_a_replica_that_lost_its_subscription_answers_from_the_backend(
 
 
 async def test_a_silent_subscription_is_found_out(
-        make_gateway: MakeGateway, sugar: Any, redis_state: dict[str, Any], link: Any) -> None:
+        start_gateway: StartGateway, sugar: Any, redis_state: dict[str, Any], link: Any) -> None:
     relay, relayed_state, _ = link
-    reader = await make_gateway(cache_config(), state=relayed_state)
+    reader = await start_gateway(cache_config(), state=relayed_state)
     path = f"{ACCOUNTS}/{first_id(sugar)}"
     await until(lambda: is_cached(reader, sugar, path))
     relay.thawed.clear()  # the subscription stays open, silent: no error, no PONG
