@@ -33,6 +33,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run_bench
+	$(BIN)/python -m tests.bench.cache_bench
 
 # --workers 2 vs --workers 1 on one record's read at concurrency 32 (Redis state), one run.
 workers: $(STAMP)
