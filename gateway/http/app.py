@@ -25,13 +25,12 @@ from gateway.http.keys import (
 )
 from gateway.http.lifecycle import INFLIGHT, WRITE_GRACE, InFlight, lifecycle_middleware
 from gateway.http.middleware.consumers import KeyRing, consumers_middleware
-from gateway.http.middleware.context import add_request_id_header, context_middleware
+from gateway.http.middleware.context import context_middleware, prepare_headers
 from gateway.http.middleware.errors import errors_middleware
 from gateway.http.middleware.fairness import fairness_middleware
 from gateway.http.middleware.headers import headers_middleware
 from gateway.http.middleware.idempotency import idempotency_middleware
-from gateway.http.middleware.limits import add_limit_headers, limits_middleware
-from gateway.http.protocol import set_server_header
+from gateway.http.middleware.limits import limits_middleware
 from gateway.http.routes import ROUTES
 from gateway.observability import tracing
 from gateway.observability.logging import configure_logging
@@ -118,9 +117,8 @@ def create_app(
     app[OPENAPI] = dumps(build_openapi(ROUTES, version=__version__))
     for route in ROUTES:
         app.router.add_route(route.method, route.path, route.handler, name=route.name)
-    app.on_response_prepare.append(add_request_id_header)
-    app.on_response_prepare.append(set_server_header)
-    app.on_response_prepare.append(add_limit_headers)
+    # X-Request-Id, Server-Timing, Server, RateLimit-*: one hook (context.py)
+    app.on_response_prepare.append(prepare_headers)
     if traced:
         app.cleanup_ctx.append(tracing.app_ctx)  # first in, last out: the last spans exported
     app.cleanup_ctx.append(_state_ctx)

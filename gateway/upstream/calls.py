@@ -18,10 +18,10 @@ from typing import Any
 
 import aiohttp
 import orjson
-import structlog
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.errors import BackendFailure, GatewayError, SourceInfo
+from gateway.observability.logging import DEBUG, WARNING, HotLogger
 from gateway.upstream import deadline
 from gateway.upstream.breaker import BreakerCall, no_breaker
 from gateway.upstream.context import UpstreamContext, record_call
@@ -30,7 +30,8 @@ from gateway.upstream.tokens import Token, TokenCache
 
 __all__ = ["CONSUMER_ABORTED", "AuthHeader", "CallBase", "Classifier", "UpstreamResponse"]
 
-log = structlog.get_logger("gateway.upstream")
+# One line per attempt: a failed one's warning, else a debug line (written at debug level only).
+log = HotLogger("gateway.upstream")
 
 _UNSET: Any = object()
 # The status a backend attempt is counted and logged with when the consumer's side aborted it
@@ -191,10 +192,12 @@ class CallBase:
         # The access line counts every call; each one is worth its own line only when it
         # failed (or at debug level, when chasing a problem).
         failed = status != CONSUMER_ABORTED and (not isinstance(status, int) or status >= 400)
-        (log.warning if failed else log.debug)(
-            "backend_call", source=self.ctx.source, op=op, method=method,
-            path=_path(url), status=status, ms=round(seconds * 1000, 1), attempt=attempt,
-        )
+        level = WARNING if failed else DEBUG
+        if log.enabled(level):
+            log.log(level, "warning" if failed else "debug", "backend_call", {
+                "source": self.ctx.source, "op": op, "method": method, "path": _path(url),
+                "status": status, "ms": round(seconds * 1000, 1), "attempt": attempt,
+            })
 
     def _refused_twice(self) -> BackendFailure:
         return BackendFailure(
