@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel
 
-from gateway.http.handlers import bulk, discovery, files, ops, records
+from gateway.http.handlers import bulk, discovery, export, files, ops, records
 from gateway.http.handlers.explain import explaining
 from gateway.http.models import (
     BulkBody,
@@ -62,6 +62,11 @@ _QUERY = (
     Param("pageSize", "1 to the configured maximum; default 100", schema={"type": "integer"}),
     Param("pageNo", "from 1; default 1", schema={"type": "integer"}),
 )
+_EXPORT = (
+    *(p for p in _QUERY if p.name in ("filter", "orderBy", "fields")),
+    Param("format", "ndjson (default) or csv"),
+    Param("after", "resume after this record id (exports ordered by id)"),
+)
 _IF_MATCH = Param("If-Match", "optimistic locking: the version read", where="header")
 _RECORDS = "/v1/records/{source}/{entity}"
 _ONE = _RECORDS + "/{id}"
@@ -77,6 +82,10 @@ ROUTES: tuple[Route, ...] = (
           params=_QUERY),
     Route("POST", _RECORDS, records.create_record, "records.create", "Create a record", "records",
           body=RecordWrite, response=RecordEnvelope, status=201),
+    # before records.get, whose {id} would otherwise take "export" (spec §11)
+    Route("GET", _RECORDS + "/export", export.export, "records.export",
+          "Export every matching record, streamed as NDJSON (with a control line) or CSV",
+          "records", params=_EXPORT, content_type="application/x-ndjson"),
     Route("GET", _ONE, records.get_record, "records.get", "Read one record", "records",
           response=RecordEnvelope, params=(_FIELDS,)),
     Route("PATCH", _ONE, records.update_record, "records.update", "Change fields of a record",
