@@ -33,6 +33,7 @@ BULK_ROUTE = "bulk.run"
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 # Routes that stream bytes to or from the caller's connection cannot be carried in a JSON batch.
 STREAMED_PREFIX = "files."
+EXPORT_ROUTE = "records.export"  # streams records: an export is called alone
 # Set by the gateway for the entry, never taken from it (framing, identity, request id).
 _OWN_HEADERS = frozenset({
     "authorization", "content-length", "transfer-encoding", "host", "connection", "expect",
@@ -225,5 +226,7 @@ def prepare(
         raise Refused(index, "url", "bulk_recursive")
     if route.startswith(STREAMED_PREFIX):
         raise Refused(index, "url", "bulk_files_unsupported")
+    if route == EXPORT_ROUTE:
+        raise Refused(index, "url", "bulk_export_unsupported")
     return Entry(index, method, route, match, decoded, url.query, body, headers, locale, asked,
                  allowed)

@@ -39,6 +39,7 @@ ROUTE_OPERATIONS: dict[str, Operation] = {
     "records.query": "read",
     "records.query_get": "read",
     "records.get": "read",
+    "records.export": "read",
     "files.get": "read",
     "sources.list": "read",
     "sources.entities": "read",

@@ -49,7 +49,8 @@ __all__ = [
 STREAMED_ROUTE_PREFIX = "files."
 BULK_ROUTE = "bulk.run"
 # Routes that charge their backend calls one by one as the query makes them.
-QUERY_ROUTES = frozenset({"records.query", "records.query_get"})
+# Routes that charge their backend calls as they make them (a query's plan, an export's walk).
+QUERY_ROUTES = frozenset({"records.query", "records.query_get", "records.export"})
 
 log = structlog.get_logger("gateway.limits")
 

@@ -200,6 +200,7 @@ async def test_error_entries_equal_the_error_answer_alone(client: Any) -> None:
     ({"url": "/v1/records/mem/Accounts/1", "headers": {"Authorization": "Bearer other"}},
      "headers", "bulk_identity_switch"),
     ({"url": "/v1/records/mem/Accounts/1/files/logo"}, "url", "bulk_files_unsupported"),
+    ({"url": "/v1/records/mem/Accounts/export"}, "url", "bulk_export_unsupported"),
 ])
 async def test_refused_entries_are_400_and_the_batch_goes_on(
     client: Any, entry: dict[str, Any], path: str, key: str
