@@ -1,0 +1,1 @@
+"""Views (spec §12): one entity federating entities of other sources, answered exactly."""
