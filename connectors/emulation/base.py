@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from email.utils import formatdate
 from typing import Any, Generic, Protocol, TypeVar
 
 from aiohttp import web
 
 from connectors.emulation.calls import CallLog, log_middleware
+from connectors.emulation.commits import CommitDelay
 from connectors.emulation.faults import Faults, fault_middleware
 
 __all__ = ["EmulatorBase", "build_emulator_app"]
@@ -29,6 +31,8 @@ class EmulatorBase(Generic[TokensT]):
     def __init__(self) -> None:
         self.faults = Faults()
         self.log = CallLog()
+        # Stamp-then-commit delay for writes (see commits.py); None: writes commit on arrival.
+        self.commit_delay: CommitDelay | None = None
         # Looked up when fired, so the emulator may build its token server after this.
         self.faults.on_expire_tokens(self.expire_tokens)
 
@@ -42,6 +46,11 @@ class EmulatorBase(Generic[TokensT]):
 
     def reset_log(self) -> None:
         self.log.clear()
+
+    def server_time(self) -> float | None:
+        """The backend clock as epoch seconds, sent as every answer's `Date` header; None (the
+        default) leaves aiohttp's own, real-time header."""
+        return None
 
 
 def build_emulator_app(
@@ -64,4 +73,11 @@ def build_emulator_app(
     ])
     app[key] = emulator
     app.router.add_route("*", "/{tail:.*}", handler)
+
+    async def date_header(_request: web.Request, response: web.StreamResponse) -> None:
+        moment = emulator.server_time()
+        if moment is not None:
+            response.headers["Date"] = formatdate(moment, usegmt=True)
+
+    app.on_response_prepare.append(date_header)
     return app
