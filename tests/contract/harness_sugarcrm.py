@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from gateway.testing.harness import EmulatorHarness, Roles
@@ -32,9 +33,17 @@ class SugarHarness(EmulatorHarness):
     token_path = "/rest/v10/oauth2/token"
 
     def make_emulator(self, **kw: Any) -> Any:
+        from connectors.emulation import stepping
         from connectors.sugarcrm.emulator import SugarEmulator
+        from connectors.sugarcrm.emulator.store import utcnow
 
-        return SugarEmulator(**kw)
+        emu = SugarEmulator(**kw)
+        # Sugar's version is date_modified, whole seconds: two saves in one second share it, so
+        # a stale If-Match cannot be told from the current one (as on real Sugar). The contract's
+        # locking tests save faster than that; here the clock moves 1 s per read, so every save
+        # gets its own second.
+        emu.clock = stepping(utcnow(), timedelta(seconds=1))
+        return emu
 
     def base_source(self, url: Callable[[str], str]) -> dict[str, Any]:
         return {"baseUrl": url("/rest/v10"),

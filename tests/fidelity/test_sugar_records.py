@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime, timedelta
 
 import aiohttp
 
 from connectors.sugarcrm.emulator.sample import tiny_png
 
 
-async def test_create_read_update_delete_cycle(api):
+async def test_create_read_update_delete_cycle(api, sugar):
+    now = [datetime(2024, 5, 1, 12, 0, 0)]
+    sugar.clock = lambda: now[0]
     status, created = await api("POST", "/Accounts", json={"name": "Nelson Inc",
                                                            "employees": 12, "headcount_c": "7"})
     assert status == 200
     assert created["employees"] == "12" and created["headcount_c"] == 7  # varchar keeps text
     assert created["date_entered"].endswith("+00:00") and created["_module"] == "Accounts"
     rid = created["id"]
+    now[0] += timedelta(seconds=1)
     status, updated = await api("PUT", f"/Accounts/{rid}", json={"industry": "Energy"})
     assert updated["name"] == "Nelson Inc" and updated["industry"] == "Energy"  # partial
-    assert updated["date_modified"] > created["date_modified"]  # moves even within a second
+    assert updated["date_modified"] == "2024-05-01T12:00:01+00:00"  # the clock's second
     status, again = await api("PUT", f"/Accounts/{rid}", json={"industry": "Retail"})
-    assert again["date_modified"] > updated["date_modified"]
+    assert again["date_modified"] == updated["date_modified"]  # same second, same stamp
     assert await api("DELETE", f"/Accounts/{rid}") == (200, {"id": rid})
     message = f"Could not find record: {rid} in module: Accounts"
     for method in ("GET", "PUT", "DELETE"):
@@ -45,7 +49,11 @@ async def test_create_with_client_id_duplicate_and_validation(api):
     assert body["error_message"] == "Not allowed to change record id 'my-id' in the Contacts module"
 
 
-async def test_optimistic_locking(api):
+async def test_optimistic_locking(api, sugar):
+    # A conflict shows only when the saves are seconds apart: Sugar compares whole-second
+    # date_modified, so two saves in one second cannot conflict (the clock steps 1 s a read).
+    ticks = iter(datetime(2024, 5, 1, 12, 0, 0) + timedelta(seconds=i) for i in range(10**6))
+    sugar.clock = lambda: next(ticks)
     _, rec = await api("POST", "/Accounts", json={"name": "Locky"})
     stamp = rec["date_modified"]
     status, ok = await api("PUT", f"/Accounts/{rec['id']}", json={"rating": "A"},

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -13,6 +16,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from connectors.emulation.base import EmulatorBase, build_emulator_app
+from connectors.emulation.commits import commit_wait
 from connectors.sugarcrm.emulator.auth import AccessGrant, TokenServer
 from connectors.sugarcrm.emulator.errors import (
     MAINTENANCE_MESSAGE,
@@ -24,7 +28,7 @@ from connectors.sugarcrm.emulator.files import Download, Files
 from connectors.sugarcrm.emulator.records import Records, UserState, php_empty
 from connectors.sugarcrm.emulator.sample import seed as seed_data
 from connectors.sugarcrm.emulator.schema import MODULES, metadata
-from connectors.sugarcrm.emulator.store import FileData, RecordStore
+from connectors.sugarcrm.emulator.store import FileData, RecordStore, iso
 from connectors.sugarcrm.emulator.values import php_items, php_str
 from connectors.sugarcrm.emulator.wire import (
     decode_json,
@@ -105,6 +109,26 @@ class SugarEmulator(EmulatorBase[TokenServer]):
     def max_list_limit(self, value: int | None) -> None:
         self.records.max_list_limit = value
 
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The server clock (naive UTC); set it to pin date_modified, whattimeisit and `Date`."""
+        return self.store.clock
+
+    @clock.setter
+    def clock(self, value: Callable[[], datetime]) -> None:
+        self.store.clock = value
+
+    def server_time(self) -> float:
+        return float(calendar.timegm(self.store.now().timetuple()))
+
+    def prune_deleted(self, module: str | None = None) -> list[str]:
+        """Run the "Prune Database" job: soft-deleted rows are gone for good."""
+        return self.store.prune_deleted(module)
+
+    def hard_delete(self, module: str, ids: list[str]) -> list[str]:
+        """A Data Archiver hard delete: rows gone without passing through deleted = 1."""
+        return self.store.hard_delete(module, ids)
+
     def _user_state(self, user_id: str) -> UserState:
         return self._users.setdefault(user_id, UserState())
 
@@ -136,6 +160,24 @@ class SugarEmulator(EmulatorBase[TokenServer]):
                 return self._to_http(self._error(SugarError(
                     301, "incorrect_version", f"Unsupported API version: {version}")))
             return self._to_http(self._error(_no_method(parts[1:])))
+        if self.commit_delay is not None and self._is_write(request.method, segments):
+            arrived = self.store.now()
+            if await commit_wait(self.commit_delay, request.method, request.path):
+                with self.store.stamped(arrived):  # stamped on arrival, visible from now on
+                    return self._serve(request, raw, segments)
+        return self._serve(request, raw, segments)
+
+    @staticmethod
+    def _is_write(method: str, segments: list[str]) -> bool:
+        """Calls that save or delete rows: creates, updates, deletes, file changes and /bulk."""
+        if method not in ("POST", "PUT", "DELETE") or not segments:
+            return False
+        if segments == ["bulk"]:
+            return True
+        return segments[0] in MODULES and (len(segments) < 2 or segments[1] not in (
+            "filter", "count"))
+
+    def _serve(self, request: web.Request, raw: bytes, segments: list[str]) -> web.Response:
         req = Req(method=request.method, segments=segments,
                   query=php_query(request.query.items()), raw=raw,
                   content_type=request.content_type, headers=request.headers,
@@ -200,6 +242,9 @@ class SugarEmulator(EmulatorBase[TokenServer]):
         n = len(s)
         if s == ["oauth2", "token"] and m == "POST":
             return self.tokens.grant(self._args(req, "token"))
+        if s == ["ping", "whattimeisit"] and m == "GET":
+            self._auth(req)
+            return iso(self.store.now())  # PingApi: TimeDate::asIso, the user's (UTC) offset
         if n == 1 and s[0] in ("ping", "me", "metadata") and m == "GET":
             grant = self._auth(req)
             if s[0] == "ping":

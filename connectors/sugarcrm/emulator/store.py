@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from typing import Any
@@ -112,12 +113,26 @@ class RecordStore:
     def __init__(self, clock: Callable[[], datetime] = utcnow) -> None:
         self._rows: dict[str, dict[str, Row]] = {name: {} for name in MODULES}
         self.files: dict[tuple[str, str, str], FileData] = {}
-        self._clock = clock
+        # The server clock (naive UTC); tests may replace it. Every stamp below reads it.
+        self.clock = clock
+        self._pinned: datetime | None = None
         self._generation = 0  # bumped by every write below
         self._orders: dict[tuple[Any, ...], _Order] = {}
 
     def now(self) -> datetime:
-        return self._clock()
+        """TimeDate::nowDb: whole seconds (the column is a MySQL datetime)."""
+        moment = self._pinned if self._pinned is not None else self.clock()
+        return moment.replace(microsecond=0, tzinfo=None)
+
+    @contextmanager
+    def stamped(self, moment: datetime) -> Iterator[None]:
+        """Writes inside stamp `moment`, the time SugarBean took when the save started, however
+        much later the row is written (the emulator's stamp-then-commit delay)."""
+        previous, self._pinned = self._pinned, moment
+        try:
+            yield
+        finally:
+            self._pinned = previous
 
     # --- the public, dict-like surface used by tests and seeding -------------------------------
 
@@ -182,15 +197,9 @@ class RecordStore:
     # --- writes the API performs --------------------------------------------------------------
 
     def touch(self, row: Row) -> None:
-        """date_modified moves forward on every save, even twice in one second."""
-        moment = self.now()
-        previous = parse_datetime(row.get("date_modified"))
-        if previous is not None and moment <= previous:
-            try:
-                moment = previous + timedelta(seconds=1)
-            except OverflowError:  # a record stamped 9999-12-31 23:59:59: time cannot move on
-                moment = previous
-        row["date_modified"] = iso(moment)
+        """SugarBean::setModifiedDate: date_modified is the clock's second at the save, nothing
+        more; two saves in one second share it (no uniqueness, and it never runs ahead)."""
+        row["date_modified"] = iso(self.now())
         self._generation += 1
 
     def update(self, module: str, record_id: str, changes: Row) -> Row:
@@ -205,6 +214,29 @@ class RecordStore:
         row["deleted"] = True
         self._generation += 1
         self.touch(row)
+
+    # --- what happens outside the API: the prune job and the Data Archiver -----------------------
+
+    def prune_deleted(self, module: str | None = None) -> list[str]:
+        """The "Prune Database" scheduler job: `DELETE FROM <table> WHERE deleted = 1`, on every
+        module (or one). Returns the ids removed."""
+        gone: list[str] = []
+        for name in (module,) if module is not None else tuple(self._rows):
+            table = self._rows[name]
+            dead = [rid for rid, row in table.items() if row["deleted"]]
+            for rid in dead:
+                del table[rid]
+            gone.extend(dead)
+        self._generation += 1
+        return gone
+
+    def hard_delete(self, module: str, ids: Iterable[str]) -> list[str]:
+        """A Data Archiver hard delete: rows removed outright, never flagged deleted first.
+        Returns the ids that existed."""
+        table = self._rows[module]
+        gone = [rid for rid in ids if table.pop(rid, None) is not None]
+        self._generation += 1
+        return gone
 
 
 def order_rows(rows: list[Row], order: list[tuple[FieldDef, bool]]) -> list[Row]:
