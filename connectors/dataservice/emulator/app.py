@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
@@ -28,6 +29,7 @@ from connectors.dataservice.emulator.store import FileData, RecordStore
 from connectors.dataservice.emulator.v3 import V3Surface
 from connectors.dataservice.emulator.wire import json_body, multipart_file
 from connectors.emulation.base import EmulatorBase, build_emulator_app
+from connectors.emulation.commits import commit_wait
 
 __all__ = ["EMULATOR_KEY", "DataServiceEmulator", "create_app"]
 
@@ -93,6 +95,18 @@ class DataServiceEmulator(EmulatorBase[TokenServer]):
     def batch_failure_status(self, value: int) -> None:
         self.records.batch_failure_status = value
 
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The service clock (aware UTC): UpdateTime/CreateTime stamps and the `Date` header."""
+        return self.store.clock
+
+    @clock.setter
+    def clock(self, value: Callable[[], datetime]) -> None:
+        self.store.clock = value
+
+    def server_time(self) -> float:
+        return self.store.now().timestamp()
+
     @staticmethod
     def entity_id(name: str) -> str:
         """The GUID key of an entity, for surface B paths (…/EntityService/entity/<id>/…)."""
@@ -117,6 +131,15 @@ class DataServiceEmulator(EmulatorBase[TokenServer]):
         if request.path in _TOKEN_PATHS:
             return self._token(request, raw)
         parts = [unquote(p) for p in request.raw_path.split("?", 1)[0].split("/") if p]
+        if self.commit_delay is not None and request.method in ("POST", "PUT", "DELETE") \
+                and parts and parts[-1] not in ("query", "query_expansion"):
+            arrived = self.store.now()
+            if await commit_wait(self.commit_delay, request.method, request.path):
+                with self.store.stamped(arrived):  # a batch shows all its rows together
+                    return self._answer(request, parts, raw)
+        return self._answer(request, parts, raw)
+
+    def _answer(self, request: web.Request, parts: list[str], raw: bytes) -> web.Response:
         try:
             answer = self._dispatch(request, parts, raw)
         except _NoRoute as miss:

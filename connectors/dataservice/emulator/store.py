@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from connectors.dataservice.emulator.schema import ENTITIES, SYSTEM_FIELDS, FieldDef
@@ -47,21 +48,31 @@ class RecordStore:
     def __init__(self, clock: Callable[[], datetime] = utcnow) -> None:
         self._rows: dict[str, dict[str, Row]] = {name: {} for name in ENTITIES}
         self.files: dict[tuple[str, str, str], FileData] = {}
-        self._clock = clock
-        self._last: datetime | None = None
+        # The service clock (aware UTC); tests may replace it. Every stamp below reads it.
+        self.clock = clock
+        self._pinned: datetime | None = None
         self.generation = 0  # bumped when a row is added or removed
         # Sorted lists of an entity's rows kept between reads (query.sorted_rows).
         self.orders: dict[tuple[Any, ...], tuple[int, list[Any], list[Row]]] = {}
 
+    def now(self) -> datetime:
+        """The service clock, or the time a held write arrived (see `stamped`)."""
+        return self._pinned if self._pinned is not None else self.clock()
+
+    @contextmanager
+    def stamped(self, moment: datetime) -> Iterator[None]:
+        """Writes inside stamp `moment` (the time the write arrived) however much later they
+        commit: the emulator's stamp-then-commit delay."""
+        previous, self._pinned = self._pinned, moment
+        try:
+            yield
+        finally:
+            self._pinned = previous
+
     def _stamp(self) -> str:
-        """A strictly increasing time, so UpdateTime always moves on a write (compared at the
-        millisecond the answers show, or two writes in one millisecond would look equal)."""
-        moment = self._clock()
-        moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-        if self._last is not None and moment <= self._last:
-            moment = self._last + timedelta(milliseconds=1)
-        self._last = moment
-        return format_datetime(moment)
+        """UpdateTime/CreateTime: the clock at the write, at the millisecond the answers show.
+        Nothing makes it unique: two writes in one millisecond share it."""
+        return format_datetime(self.now())
 
     # --- the public surface tests and seeding use -------------------------------------------
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 
+from connectors.emulation import stepping
 from tests.fidelity.dataservice.conftest import API, get_token
 
 
@@ -73,6 +75,8 @@ async def test_empty_or_bad_paging_params_are_problem_details(api):
 
 
 async def test_crud_round_trip_on_both_surfaces(api, ds):
+    # Writes 1 s apart (the emulator's clock steps per read), so UpdateTime must move on.
+    ds.clock = stepping(datetime(2024, 5, 1, 12, 0, tzinfo=UTC), timedelta(seconds=1))
     for base in _surfaces(ds)[:2]:
         status, made = await api("POST", f"{base}/insert", json={
             "Name": "Paris 2024", "Nations": 206, "OpeningDate": "2024-07-26",
