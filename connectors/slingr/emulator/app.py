@@ -13,6 +13,7 @@ from aiohttp import web
 from multidict import MultiDict, MultiMapping
 
 from connectors.emulation.base import EmulatorBase, build_emulator_app
+from connectors.emulation.commits import commit_wait
 from connectors.slingr.emulator.actions import Actions
 from connectors.slingr.emulator.applogs import AppLogs
 from connectors.slingr.emulator.auth import Session, TokenServer
@@ -64,6 +65,12 @@ class Req:
         return self.query.get("_async") == "true"
 
 
+def _is_write(method: str, segments: list[str]) -> bool:
+    """Record writes: creates, updates, deletes, actions and imports under /data."""
+    return method in ("POST", "PUT", "DELETE") and segments[:1] == ["data"] \
+        and segments[-1] not in ("aggregate", "export")
+
+
 def _not_found(path: str) -> SlingrError:
     return SlingrError(404, "notFound", f"Resource [{path}] not found")
 
@@ -110,6 +117,26 @@ class SlingrEmulator(EmulatorBase[TokenServer]):
     def clock(self, value: Callable[[], int]) -> None:
         self.store.clock = value
 
+    def server_time(self) -> float | None:
+        """The `Date` header: the clock's latest reading (this request's write, else an earlier
+        one), so it agrees with the stamps answers carry. It never reads the clock itself: the
+        replays pin clocks that answer one value per read. The default clock is read afresh;
+        a clock set by a test and not read since leaves aiohttp's real-time header."""
+        if self.store.clock_is_default():
+            return self.store.clock() / 1000
+        ms = self.store.last_read
+        return None if ms is None else ms / 1000
+
+    @property
+    def shuffle_ties(self) -> int | None:
+        """A seed: records with equal `_sortField` values come in an order drawn from it
+        rather than by id (the docs give no tie order); None (default): by id."""
+        return self.store.shuffle_ties
+
+    @shuffle_ties.setter
+    def shuffle_ties(self, seed: int | None) -> None:
+        self.store.shuffle_ties = seed
+
     def calls(self, method: str, path: str) -> int:
         """How many requests had this method and path (relative to the base or absolute)."""
         full = path if path.startswith(self.base) else self.base + path
@@ -135,6 +162,15 @@ class SlingrEmulator(EmulatorBase[TokenServer]):
         if not path.startswith(self.base + "/"):
             return self._to_http(_not_found(path))
         segments = [unquote(p) for p in path[len(self.base):].split("/") if p]
+        if self.commit_delay is not None and _is_write(request.method, segments):
+            arrived = self.store.clock()
+            if await commit_wait(self.commit_delay, request.method, request.path):
+                with self.store.stamped(arrived):  # stamped on arrival, visible from now on
+                    return self._serve(request, raw, path, segments)
+        return self._serve(request, raw, path, segments)
+
+    def _serve(self, request: web.Request, raw: bytes, path: str,
+               segments: list[str]) -> web.Response:
         remote = self.remote_ip or request.remote or "127.0.0.1"
         ip = f"::ffff:{remote}" if ":" not in remote else remote
         req = Req(request.method, segments, MultiDict(request.query), raw,

@@ -113,7 +113,7 @@ def _typed(path: Path, raw: str) -> Any:
     """The query form of a value for the path's type [SD-TYPES]."""
     t = path.type
     try:
-        if t in ("integer", "version", "date_time"):
+        if t in ("integer", "version", "date_time", "date_record_modified"):
             return int(raw)
         if t == "decimal":
             number = Decimal(raw)
@@ -302,19 +302,23 @@ class Query:
     size: int
     skip: int = 0
     after_id: str | None = None
+    # What orders records whose sort values are equal: the id (the emulator's inference; the
+    # docs give no tie order), or the store's shuffled order (RecordStore.shuffle_ties).
+    tie: Callable[[str], Any] = str
 
     def matches(self, record: Record) -> bool:
         return all(p(record) for p in self.predicates)
 
 
-def _sort_key(path: Path, descending: bool) -> Callable[[Record], tuple[Any, ...]]:
+def _sort_key(path: Path, descending: bool,
+              tie: Callable[[str], Any] = str) -> Callable[[Record], tuple[Any, ...]]:
     def key(r: Record) -> tuple[Any, ...]:
         value = _comparable(path, path.get(r)[0])
         # Missing values first ascending, last descending (MongoDB sorts null before every
         # string; inferred). An empty string is a string: MongoDB sorts it first among them,
         # after the nulls, even though the empty() operator matches both.
         missing = value is None or value == [] or value == {}
-        return (0, "", r["id"]) if missing else (1, value, r["id"])
+        return (0, "", tie(r["id"])) if missing else (1, value, tie(r["id"]))
     return key
 
 
@@ -376,7 +380,7 @@ def sorted_records(store: RecordStore, entity: str, query: Query) -> list[Record
     if "." in path.name or path.multi or path.type in ("relationship", "file", "nested_fields"):
         return None
     records = store.all(entity)
-    key = (entity, path.name, query.descending)
+    key = (entity, path.name, query.descending, store.shuffle_ties)
     try:
         stamp = [list(map(itemgetter("id"), records)),
                  list(map(methodcaller("get", path.name), records))]
@@ -385,7 +389,7 @@ def sorted_records(store: RecordStore, entity: str, query: Query) -> list[Record
             return cached[2]
         if not all(isinstance(v, _SCALARS) for part in stamp for v in part):
             return None
-        ordered = sorted(records, key=_sort_key(path, query.descending),
+        ordered = sorted(records, key=_sort_key(path, query.descending, query.tie),
                          reverse=query.descending)
     except Exception:  # the caller's own sort of what matches raises, if anything
         return None
@@ -403,7 +407,8 @@ def select(query: Query, records: list[Record], *, in_order: bool = False) -> li
     else:
         matched = list(records)
     if not in_order:
-        matched.sort(key=_sort_key(query.sort, query.descending), reverse=query.descending)
+        matched.sort(key=_sort_key(query.sort, query.descending, query.tie),
+                     reverse=query.descending)
     return matched
 
 

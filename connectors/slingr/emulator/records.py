@@ -52,7 +52,7 @@ def _plain_one(fdef: FieldDef, value: Any) -> Any:
         return _plain_group(fdef, value)
     if t == "boolean":
         return "Yes" if value else "No"
-    if t == "date_time":
+    if t in ("date_time", "date_record_modified"):  # display form yyyy-MM-dd HH:mm [SD-DRM]
         moment = datetime.fromtimestamp(value / 1000, UTC).replace(tzinfo=None)
         return moment.isoformat(sep=" ", timespec="minutes")  # strftime drops year 0001's zeros
     if t == "choice":
@@ -135,6 +135,7 @@ class Records:
     def find(self, entity_name: str, params: MultiMapping[str]) -> Record:
         entity = entity_of(entity_name)
         query = parse_query(entity, params)
+        query.tie = self.store.tie_key
         ordered = sorted_records(self.store, entity_name, query)
         if ordered is None:
             total, offset, page = run(query, self.store.all(entity_name))
@@ -147,6 +148,7 @@ class Records:
         """Every record a query matches, in its order (delete or action over a query)."""
         entity = entity_of(entity_name)
         query = parse_query(entity, params, paging=False)
+        query.tie = self.store.tie_key
         ordered = sorted_records(self.store, entity_name, query)
         if ordered is None:
             return select(query, self.store.all(entity_name))
@@ -219,8 +221,12 @@ class Records:
         return {**head, "entity": {"id": entity.id, "name": entity.title}, **rest}
 
     def _calculate(self, entity: EntityDef, record: Record) -> None:
-        if entity.field("lastUpdate") is not None:
-            record["lastUpdate"] = self.store.clock()
+        """Date record modified fields take the clock (one read per save) [SD-DRM]."""
+        modified = [f.name for f in entity.fields if f.type == "date_record_modified"]
+        if modified:
+            moment = self.store.clock()
+            for name in modified:
+                record[name] = moment
 
     def _relabel(self, entity_name: str, saved: Record) -> None:
         """A changed label is copied into every relationship pointing at the record."""

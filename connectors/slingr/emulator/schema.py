@@ -51,6 +51,8 @@ _NUMBER = frozenset((*_ALL, *_CMP))
 _BY_TYPE: dict[str, frozenset[str]] = {
     "text": _TEXT, "long_text": _TEXT, "email": _TEXT, "url": _TEXT, "phone": _TEXT,
     "integer": _NUMBER, "decimal": _NUMBER, "date": _NUMBER, "date_time": _NUMBER,
+    # Set by the app on create and every save, read as epoch ms, never written [SD-DRM].
+    "date_record_modified": _NUMBER,
     "boolean": frozenset({"equals", "notEquals"}),
     "choice": frozenset(_ALL), "color": frozenset(_ALL),
     "relationship": frozenset((*_ALL, "like")), "file": frozenset((*_ALL, "like")),
@@ -106,7 +108,7 @@ COMPANIES = EntityDef(
         FieldDef("rating", "decimal", "Rating"),
         FieldDef("notes", "long_text", "Notes"),
         FieldDef("lastMeeting", "date_time", "Last meeting"),
-        FieldDef("lastUpdate", "date_time", "Last update", calculated=True),
+        FieldDef("lastUpdate", "date_record_modified", "Last update", calculated=True),
         FieldDef("tags", "text", "Tags", multi=True),
         FieldDef("logo", "file", "Logo"),
     ))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +81,12 @@ class RecordStore:
     """Records of every entity keyed by id, plus uploaded files and jobs."""
 
     def __init__(self, clock: Callable[[], int] = now_ms) -> None:
-        self.clock = clock
+        self._clock_fn = clock
+        self._pinned: int | None = None
+        self.last_read: int | None = None  # the latest clock value read (None: none since set)
+        # A seed: records with equal sort values come in an order drawn from it, not by id (the
+        # docs give no tie order and MongoDB promises none). None: by id, the default.
+        self.shuffle_ties: int | None = None
         self.ids = ObjectIds()
         self._records: dict[str, dict[str, Record]] = {name: {} for name in ENTITIES}
         self.files: dict[str, FileData] = {}
@@ -87,6 +94,38 @@ class RecordStore:
         self.generation = 0  # bumped by every insert, put and delete
         # Sorted lists of an entity's records kept between list calls (query.sorted_records).
         self.orders: dict[tuple[Any, ...], tuple[int, list[Any], list[Record]]] = {}
+
+    @property
+    def clock(self) -> Callable[[], int]:
+        """The epoch-ms clock; each read is remembered in `last_read` (the `Date` header)."""
+        return self._read
+
+    @clock.setter
+    def clock(self, value: Callable[[], int]) -> None:
+        if value != self._read:  # giving back the clock read earlier changes nothing
+            self._clock_fn = value
+            self.last_read = None
+
+    def _read(self) -> int:
+        self.last_read = self._clock_fn() if self._pinned is None else self._pinned
+        return self.last_read
+
+    @contextmanager
+    def stamped(self, moment: int) -> Iterator[None]:
+        """Clock reads inside answer `moment` (when a held write arrived), not the clock."""
+        previous, self._pinned = self._pinned, moment
+        try:
+            yield
+        finally:
+            self._pinned = previous
+
+    def clock_is_default(self) -> bool:
+        return self._clock_fn is now_ms and self._pinned is None
+
+    def tie_key(self, record_id: str) -> str:
+        if self.shuffle_ties is None:
+            return record_id
+        return hashlib.sha256(f"{self.shuffle_ties}:{record_id}".encode()).hexdigest()
 
     def new_id(self) -> str:
         return self.ids.new(self.clock())

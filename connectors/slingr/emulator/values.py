@@ -77,7 +77,7 @@ def _scalar(fdef: FieldDef, value: Any, store: RecordStore) -> Any:
             return date.fromisoformat(value).isoformat()
         except ValueError as exc:
             raise Invalid from exc
-    if t == "date_time":
+    if t in ("date_time", "date_record_modified"):
         if isinstance(value, bool):
             raise Invalid
         if isinstance(value, int):
