@@ -27,8 +27,6 @@ from gateway.http.lifecycle import INFLIGHT, WRITE_GRACE, InFlight, lifecycle_mi
 from gateway.http.middleware.consumers import KeyRing, consumers_middleware
 from gateway.http.middleware.context import context_middleware, prepare_headers
 from gateway.http.middleware.errors import errors_middleware
-from gateway.http.middleware.fairness import fairness_middleware
-from gateway.http.middleware.headers import headers_middleware
 from gateway.http.middleware.idempotency import idempotency_middleware
 from gateway.http.middleware.limits import limits_middleware
 from gateway.http.routes import ROUTES
@@ -56,9 +54,7 @@ MIDDLEWARES = (
     lifecycle_middleware,  # outermost: a write runs shielded, access line and all (lifecycle.py)
     context_middleware,
     errors_middleware,
-    consumers_middleware,
-    headers_middleware,
-    fairness_middleware,
+    consumers_middleware,  # then the header checks and the caller's bulkhead share, no layers
     limits_middleware,
     idempotency_middleware,
 )

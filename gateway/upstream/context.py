@@ -50,7 +50,7 @@ class CallStats:
 CALL_STATS: ContextVar[CallStats | None] = ContextVar("gateway_call_stats", default=None)
 
 
-# The consumer (its configured name) whose request is being served, set by the fairness
+# The consumer (its configured name) whose request is being served, set by the consumers
 # middleware once its key is known; the bulkhead charges its slots to it. None: no consumer
 # (readiness checks, the CLI), charged to nobody's share.
 CONSUMER: ContextVar[str | None] = ContextVar("gateway_consumer", default=None)

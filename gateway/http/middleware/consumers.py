@@ -20,8 +20,9 @@ from aiohttp.typedefs import Handler
 
 from gateway.errors import Detail, Forbidden, InvalidRequest, Unauthorized
 from gateway.http.keys import CONSUMERS, state
-from gateway.http.middleware.headers import single_header
+from gateway.http.middleware.headers import check_headers, single_header
 from gateway.i18n import LOCALES, Message
+from gateway.upstream.context import CONSUMER
 
 if TYPE_CHECKING:
     from gateway.config.model import Consumer, Operation
@@ -100,7 +101,11 @@ def _org(request: web.Request) -> str:
 
 @web.middleware
 async def consumers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Who calls and what it may do; then, as one layer rather than three, the request-header
+    checks (``headers.py``, every route) and the caller made known to the upstream policies
+    for the request's life (public routes: no backend call is charged to anyone)."""
     if is_public(request.path):
+        check_headers(request)
         return await handler(request)
     st = state(request)
     api_key = _bearer(request)
@@ -119,7 +124,15 @@ async def consumers_middleware(request: web.Request, handler: Handler) -> web.St
     st.org = org
     structlog.contextvars.bind_contextvars(org=org)
     _check_scopes(request, consumer)
-    return await handler(request)
+    check_headers(request)
+    # Each source's bulkhead charges the slots a request takes to its consumer, so one consumer
+    # fills only its own share (maxInFlightPerConsumer); it reads who calls from CONSUMER. Bulk
+    # entries run inside their bulk call's request and are charged to the same consumer.
+    token = CONSUMER.set(consumer.name)
+    try:
+        return await handler(request)
+    finally:
+        CONSUMER.reset(token)
 
 
 def unknown_locale(asked: str) -> InvalidRequest:

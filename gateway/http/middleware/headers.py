@@ -17,18 +17,17 @@ a list of codings, garbage) would reach the handlers as undecoded bytes, so it i
 from __future__ import annotations
 
 from aiohttp import hdrs, web
-from aiohttp.typedefs import Handler
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.errors import Detail, InvalidRequest
 from gateway.http.middleware.errors import unsupported_encoding
 
 __all__ = [
-    "ACCEPTED_CODINGS", "SINGLE_VALUED", "check_coding", "check_request_headers",
-    "headers_middleware", "single_header", "single_value",
+    "ACCEPTED_CODINGS", "SINGLE_VALUED", "check_coding", "check_headers",
+    "check_request_headers", "single_header", "single_value",
 ]
 
-# Headers this middleware refuses to see twice (Authorization and Idempotency-Key have theirs).
+# Headers refused when seen twice (Authorization and Idempotency-Key have theirs).
 SINGLE_VALUED = (hdrs.IF_MATCH,)
 ACCEPTED_CODINGS = frozenset({"gzip", "deflate", "identity"})
 
@@ -54,7 +53,7 @@ def _check_coding(request: web.Request) -> None:
 
 
 def check_request_headers(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> None:
-    """What this middleware checks, on the headers of a request that has a body (a bulk
+    """What :func:`check_headers` checks, on the headers of a request that has a body (a bulk
     entry's: it is carried in its bulk call's body)."""
     for name in SINGLE_VALUED:
         single_value(headers, name)
@@ -72,9 +71,9 @@ def check_coding(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> None:
         raise unsupported_encoding(coding)
 
 
-@web.middleware
-async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+def check_headers(request: web.Request) -> None:
+    """What this module checks on a request (every route): run by the consumers middleware
+    once the caller is known (a 401 or 403 comes first), so it is not a layer of its own."""
     for name in SINGLE_VALUED:
         single_header(request, name)
     _check_coding(request)
-    return await handler(request)
