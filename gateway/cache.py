@@ -191,7 +191,7 @@ class ReadCache:
     def of(cls, config: GatewayConfig, metrics: Metrics, store: object = None) -> ReadCache:
         """The caches ``config`` asks for; their invalidations broadcast through ``store`` when
         it can (Redis), else kept in this process (memory state serves one process only)."""
-        caches = {name: src.cache for name, src in config.sources.items()
+        caches = {name: src.cache for name, src in config.backends().items()
                   if src.cache is not None}
         return cls(caches, metrics, store if isinstance(store, Broadcast) else None)
 

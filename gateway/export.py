@@ -283,7 +283,9 @@ async def open_export(
     """Every check of the export (404, 400, 403, 422), before any record is read."""
     fmt = _format(params)
     source = sources.get(source_name)
-    conn = source.connector(org)
+    if source.type == "view":  # spec §12 lists export; this gateway answers view reads only
+        raise Unsupported("view_export_unavailable", {"source": source_name, "entity": entity})
+    conn = source.connector(org, consumer)
     with source.observe():
         info = await conn.describe(entity)
     q = parse_params({k: v for k, v in params.items() if k in ("filter", "orderBy", "fields")},

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
@@ -15,7 +16,15 @@ import structlog
 
 from gateway import registry
 from gateway.config.base import SourceBase
-from gateway.errors import BackendFailure, GatewayError, NotFound
+from gateway.config.load import ConfigError, format_path
+from gateway.errors import (
+    BackendFailure,
+    Forbidden,
+    GatewayError,
+    MethodNotAllowed,
+    NotFound,
+    Unsupported,
+)
 from gateway.observability.metrics import Metrics
 from gateway.observability.redact import Redactor
 from gateway.state.lock import RecordLocks
@@ -24,12 +33,15 @@ from gateway.upstream.bulkhead import Bulkhead
 from gateway.upstream.context import UpstreamContext
 from gateway.upstream.session import open_session
 from gateway.upstream.shared_tokens import SharedTokens, credential_key
+from gateway.views.config import ViewSource
+from gateway.views.config import problems as view_problems
+from gateway.views.connector import ViewConnector
 
 if TYPE_CHECKING:
-    from gateway.config.model import GatewayConfig
-    from gateway.connector import Connector
+    from gateway.config.model import Consumer, GatewayConfig
+    from gateway.connector import Connector, EntityInfo
 
-__all__ = ["HEALTH_FRESH_SECONDS", "Health", "Source", "SourceHealth", "Sources"]
+__all__ = ["HEALTH_FRESH_SECONDS", "Health", "Source", "SourceHealth", "Sources", "View"]
 
 Health = Literal["ok", "down", "unknown"]
 log = structlog.get_logger("gateway.sources")
@@ -115,7 +127,7 @@ class Source:
         self.name = name
         self._locks = locks
         self._gateway = config
-        self.config: SourceBase = config.sources[name]
+        self.config: SourceBase = config.backends()[name]
         self.type: str = self.config.type
         self._session = session
         self._metrics = metrics
@@ -144,9 +156,10 @@ class Source:
             return org
         return None
 
-    def connector(self, org: str | None) -> Connector:
+    def connector(self, org: str | None, consumer: Consumer | None = None) -> Connector:
         """The connector serving ``org``: built on first use (factories are synchronous, so two
-        concurrent first calls cannot build two)."""
+        concurrent first calls cannot build two). ``consumer``: whose scopes it serves (a view
+        needs it; a backend's connector serves every consumer alike)."""
         key = self._credentials_org(org)
         conn = self._connectors.get(key)
         if conn is None:
@@ -228,6 +241,114 @@ class Source:
                 log.warning("connector_close_failed", source=self.name, error=repr(res))
 
 
+class View(Source):
+    """A ``type: view`` source (spec §12): no session or backend of its own. Per org and per
+    set of members the consumer may read, a :class:`ViewConnector` over the members' own
+    connectors; a member the consumer may not read is pruned (never called) where the view
+    entity says ``partial: allow``, else the entity answers 403."""
+
+    def __init__(self, name: str, config: GatewayConfig, view: ViewSource,
+                 members: dict[str, Source], described: dict[tuple[str, str], EntityInfo],
+                 metrics: Metrics) -> None:
+        self.name = name
+        self._gateway = config
+        self.view = view
+        self.type = "view"
+        self._members = members
+        self._described = described
+        self._views: dict[tuple[tuple[str | None, ...], frozenset[tuple[str, str]]],
+                          ViewConnector] = {}
+        self._connectors = {}
+        self._observed = {}
+        self._observer = _Observe(self)
+        self.breaker = Breaker(name, failures=5, open_seconds=30.0, metrics=metrics)
+
+    def connector(self, org: str | None, consumer: Consumer | None = None) -> Connector:
+        """The view as ``consumer`` may read it for ``org``; without a consumer there are no
+        scopes to apply, so asking is a bug (refused rather than served unscoped)."""
+        if consumer is None:
+            raise RuntimeError(f"view source {self.name!r} needs the consumer whose scopes apply")
+        allowed = frozenset((m.source, m.entity) for e in self.view.entities.values()
+                            for m in e.from_ if consumer.allows_entity(m.source, m.entity))
+        creds = tuple(self._members[s]._credentials_org(org) for s in sorted(self._members))
+        key = (creds, allowed)
+        conn = self._views.get(key)
+        if conn is None:
+            conn = self._views[key] = self._build(org, allowed)
+        _SERVING.set((self, None))
+        return conn
+
+    def _build(self, org: str | None, allowed: frozenset[tuple[str, str]]) -> ViewConnector:
+        entities = {}
+        forbidden: dict[str, Callable[[], GatewayError]] = {}
+        members: dict[tuple[str, str], tuple[Connector, EntityInfo]] = {}
+        for ename, entity in self.view.entities.items():
+            kept = [m for m in entity.from_ if (m.source, m.entity) in allowed]
+            refused = [m for m in entity.from_ if (m.source, m.entity) not in allowed]
+            if refused and entity.partial != "allow":
+                forbidden[ename] = partial(Forbidden, "view_member_not_allowed", {
+                    "view": f"{self.name}/{ename}",
+                    "member": f"{refused[0].source}/{refused[0].entity}"})
+            entities[ename] = entity.model_copy(update={"from_": kept})
+            for m in kept:
+                members[m.source, m.entity] = (self._members[m.source].connector(org),
+                                               self._described[m.source, m.entity])
+        return ViewConnector(self.name, self.view.model_copy(update={"entities": entities}),
+                             members, max_scan=self._gateway.server.maxScanRecords,
+                             forbidden=forbidden)
+
+    def refuse_write(self, entity: str, create: bool) -> None:
+        """Writes through a view are not available yet (spec §12 names them; this gateway
+        answers reads only): POST is 405 unless the entity names ``createIn``."""
+        config = self.view.entities.get(entity)
+        if config is None:
+            raise NotFound("unknown_entity", {"entity": entity})
+        params = {"source": self.name, "entity": entity}
+        if create and config.createIn is None:
+            raise MethodNotAllowed("view_create_not_allowed", params)
+        raise Unsupported("view_writes_unavailable", params)
+
+    async def _check(self, org: str | None, observed: _Observed, timeout: float) -> None:  # noqa: ASYNC109
+        observed.note("ok")  # nothing of its own: each member source is checked as itself
+
+    async def aclose(self) -> None:
+        self._views.clear()  # the members' connectors belong to their own sources
+
+
+async def _describe_members(
+    config: GatewayConfig, sources: dict[str, Source]
+) -> dict[tuple[str, str], EntityInfo]:
+    """Every view member's entity, described with its source's own credentials; a view whose
+    members do not fit (spec §12 checks: gateway/views/config.py ``problems``) is a config
+    error naming the key."""
+    described: dict[tuple[str, str], EntityInfo] = {}
+    by_source: dict[str, dict[str, EntityInfo] | None] = {n: {} for n in config.backends()}
+    problems: list[tuple[str, str]] = []
+    for name, view in config.views().items():
+        for ename, entity in view.entities.items():
+            for i, m in enumerate(entity.from_):
+                if (m.source, m.entity) in described or m.source not in sources:
+                    continue
+                found = by_source[m.source]
+                assert found is not None
+                try:
+                    info = await sources[m.source].connector(None).describe(m.entity)
+                except NotFound:
+                    continue
+                except GatewayError as exc:
+                    where = format_path(("sources", name, "entities", ename, "from", i))
+                    problems.append((where, f"{m.source}/{m.entity} could not be described "
+                                            f"({exc.error}: {exc.msg})"))
+                    continue
+                described[m.source, m.entity] = found[m.entity] = info
+    for name, view in config.views().items():
+        problems.extend((format_path(loc), reason)
+                        for loc, reason in view_problems(name, view, by_source))
+    if problems:
+        raise ConfigError("sources", problems)
+    return described
+
+
 class Sources:
     """Every configured source by name; owned by the app's cleanup context."""
 
@@ -242,11 +363,20 @@ class Sources:
         """``locks``: the record locks every source's connectors share (in the state store)."""
         sources: dict[str, Source] = {}
         sessions: list[aiohttp.ClientSession] = []
-        for name, cfg in config.sources.items():
+        for name, cfg in config.backends().items():
             session = open_session(cfg)
             sessions.append(session)
             sources[name] = Source(name, config, session, metrics, redactor, locks)
-        return cls(sources, sessions)
+        views = config.views()
+        if views:
+            try:
+                described = await _describe_members(config, sources)
+            except BaseException:
+                await cls(sources, sessions).aclose()
+                raise
+            for name, view in views.items():
+                sources[name] = View(name, config, view, sources, described, metrics)
+        return cls({n: sources[n] for n in config.sources}, sessions)
 
     def __iter__(self) -> Iterator[Source]:
         return iter(self._sources.values())

@@ -223,7 +223,7 @@ class BulkRun:
             source = self.sources.get(entry.source)
         except GatewayError:
             return None
-        conn = source.connector(self.caller.org)
+        conn = source.connector(self.caller.org, consumer)
         if not plays(conn, BatchWriter) or not can_coalesce(
                 conn.capabilities, action, fail_on_first=self.bulk.fail_on_first):
             return None
@@ -304,7 +304,7 @@ class BulkRun:
     async def _batch(self, group: _Group) -> None:
         entries = [e for e in group.entries if isinstance(e, Entry)]
         assert group.source is not None
-        conn = self.sources.get(group.source).connector(self.state.org)
+        conn = self.sources.get(group.source).connector(self.state.org, self.caller.consumer)
         batch = Batch(group.source, batch_writer(conn, group.source),
                       limit=conn.capabilities.batch_limit or len(entries),
                       fail_on_first=self.bulk.fail_on_first)

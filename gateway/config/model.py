@@ -24,6 +24,8 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 from gateway.config.base import SourceBase, StrictModel
 from gateway.config.budgets import BudgetOverrides, Budgets
 from gateway.registry import connector_types
+from gateway.views.config import ViewSource
+from gateway.views.config import problems as view_problems
 
 __all__ = [
     "ALL_ORGS",
@@ -250,15 +252,18 @@ class OrgConfig(StrictModel):
     sources: dict[str, OrgSource] = Field(default_factory=dict)
 
 
-def _validate_source(value: Any) -> SourceBase:
-    """Pick the source's model by its ``type`` from the registry (a discriminated union)."""
-    if isinstance(value, SourceBase):
+def _validate_source(value: Any) -> SourceBase | ViewSource:
+    """Pick the source's model by its ``type`` from the registry (a discriminated union);
+    ``type: view`` is the gateway's own (spec §12, gateway/views/config.py)."""
+    if isinstance(value, SourceBase | ViewSource):
         return value
     if not isinstance(value, dict):
         raise _problem("a source must be a mapping with a `type` key")
     types = connector_types()
     known = ", ".join(sorted(types)) or "none"
     kind = value.get("type")
+    if kind == "view":
+        return ViewSource.model_validate(value)
     if kind is None:
         raise _invalid([(("type",), f"required key is missing (known source types: {known})")])
     if not isinstance(kind, str) or kind not in types:
@@ -269,13 +274,13 @@ def _validate_source(value: Any) -> SourceBase:
 
 # The union of every registered connector's config model, discriminated on ``type``; built from
 # the registry at validation time so third-party connectors need no change here.
-SourceConfig = Annotated[SourceBase, PlainValidator(_validate_source)]
+SourceConfig = Annotated[SourceBase | ViewSource, PlainValidator(_validate_source)]
 
 
-def _merge_auth(base: SourceBase, override: OrgSource) -> SourceBase:
+def _merge_auth(base: SourceBase | ViewSource, override: OrgSource) -> SourceBase:
     """The source's config with an org's auth keys laid over its own (validated)."""
     auth = getattr(base, "auth", None)
-    if not isinstance(auth, BaseModel):
+    if not isinstance(base, SourceBase) or not isinstance(auth, BaseModel):
         raise _invalid([(("auth",), f"source type {base.type!r} takes no auth")])
     data = base.model_dump()
     data["auth"] = {**auth.model_dump(), **override.auth}
@@ -382,7 +387,9 @@ class GatewayConfig(StrictModel):
 
     @field_validator("sources")
     @classmethod
-    def _source_names(cls, sources: dict[str, SourceBase]) -> dict[str, SourceBase]:
+    def _source_names(
+        cls, sources: dict[str, SourceBase | ViewSource]
+    ) -> dict[str, SourceBase | ViewSource]:
         bad = [name for name in sources if not SOURCE_NAME.match(name)]
         if bad:
             raise _invalid(
@@ -418,6 +425,7 @@ class GatewayConfig(StrictModel):
                 if not any(fnmatchcase(name, src) for name in self.sources):
                     problems.append((("consumers", i, "scopes", "entities", j),
                                      f"no source matches {src!r}"))
+        problems.extend(self._view_problems())
         for org, org_config in self.orgs.items():
             for name, override in org_config.sources.items():
                 loc: Loc = ("orgs", org, "sources", name)
@@ -436,9 +444,35 @@ class GatewayConfig(StrictModel):
             raise _invalid(problems)
         return self
 
+    def _view_problems(self) -> list[tuple[Loc, str]]:
+        """What a view's members show without describing them: each names a configured source
+        that is not itself a view (the entities and fields are checked once described, at
+        startup: gateway/sources.py)."""
+        found: list[tuple[Loc, str]] = []
+        described = {n: None for n in self.sources}
+        for name, view in self.views().items():
+            found.extend(view_problems(name, view, described))
+            for ename, entity in view.entities.items():
+                for i, member in enumerate(entity.from_):
+                    if isinstance(self.sources.get(member.source), ViewSource) and (
+                            member.source != name):
+                        found.append((("sources", name, "entities", ename, "from", i, "source"),
+                                      f"{member.source!r} is a view; a view's members are "
+                                      "sources of other types"))
+        return found
+
+    def views(self) -> dict[str, ViewSource]:
+        """The ``type: view`` sources by name."""
+        return {n: s for n, s in self.sources.items() if isinstance(s, ViewSource)}
+
+    def backends(self) -> dict[str, SourceBase]:
+        """The sources that reach a backend (every type but ``view``) by name."""
+        return {n: s for n, s in self.sources.items() if isinstance(s, SourceBase)}
+
     def source_config(self, name: str, org: str | None = None) -> SourceBase:
-        """The source's config as ``org`` sees it (its own auth merged in); KeyError if unknown."""
-        base = self.sources[name]
+        """The source's config as ``org`` sees it (its own auth merged in); KeyError if unknown
+        (or a view: it has no config of a backend)."""
+        base = self.backends()[name]
         if org is None or name not in (org_config := self.orgs.get(org, OrgConfig())).sources:
             return base
         merged = self._merged.get((org, name))

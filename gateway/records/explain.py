@@ -23,7 +23,7 @@ async def explain(service: RecordsService, cmd: Query) -> Answer:
     """The plan of ``cmd`` as ``{"data": {"strategy", "pushed", "residual",
     "estimatedBackendCalls", …}}``; a query that would be refused is refused the same way."""
     source = service.sources.get(cmd.source)
-    conn = source.connector(cmd.caller.org)
+    conn = source.connector(cmd.caller.org, cmd.caller.consumer)
     with source.observe():
         info = await conn.describe(cmd.entity)
     size = service.server.maxPageSize

@@ -44,6 +44,7 @@ from gateway.records.commands import (
     bad_input,
 )
 from gateway.related import check_query, cut_related
+from gateway.sources import View
 
 if TYPE_CHECKING:
     from gateway.config.model import ServerConfig
@@ -147,7 +148,7 @@ class RecordsService:
         """The source, the org's connector and the described entity (404 for either unknown);
         with ``record_id``, that id is first checked against the connector's id shape (400)."""
         source = self.sources.get(cmd.source)
-        conn = source.connector(cmd.caller.org)
+        conn = source.connector(cmd.caller.org, cmd.caller.consumer)
         if record_id is not None:
             check_id(conn, source.name, record_id, metrics=self.metrics)
         with source.observe():
@@ -239,6 +240,9 @@ class RecordsService:
 
     async def plan_write(self, cmd: Create | Update | Delete) -> PlannedWrite:
         """Every check of the write, up to the connector call it would make."""
+        view = self.sources.get(cmd.source)
+        if isinstance(view, View):  # no view writes yet: 405/422 before anything is read
+            view.refuse_write(cmd.entity, isinstance(cmd, Create))
         if isinstance(cmd, Create):
             source, conn, info = await self._target(cmd)
             _check_fields(cmd.data, info)
@@ -328,7 +332,7 @@ class RecordsService:
 
     async def list_entities(self, cmd: ListEntities) -> Answer:
         source = self.sources.get(cmd.source)
-        conn = source.connector(cmd.caller.org)
+        conn = source.connector(cmd.caller.org, cmd.caller.consumer)
         with source.observe():
             entities = await conn.entities()
         consumer = cmd.caller.consumer

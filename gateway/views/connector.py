@@ -26,7 +26,7 @@ equal under its own collation.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -42,7 +42,7 @@ from gateway.connector import (
     PushedQuery,
     Record,
 )
-from gateway.errors import NotFound, Unsupported
+from gateway.errors import GatewayError, NotFound, Unsupported
 from gateway.query.evaluate import matches, sort_key
 from gateway.query.execute import project, run_query
 from gateway.query.model import OPERATORS, Condition, Filter, Query
@@ -112,9 +112,12 @@ class ViewConnector:
         self, name: str, config: ViewSource,
         members: Mapping[tuple[str, str], tuple[Connector, EntityInfo]],
         *, max_scan: int = 100_000,
+        forbidden: Mapping[str, Callable[[], GatewayError]] | None = None,
     ) -> None:
         self.name = name
         self.max_scan = max_scan
+        # entity -> the refusal it answers (a member the consumer may not read, no partial)
+        self._forbidden = dict(forbidden or {})
         self._entities: dict[str, _Entity] = {}
         for ename, entity in config.entities.items():
             plain = view_collation(entity)
@@ -149,6 +152,9 @@ class ViewConnector:
         found = self._entities.get(name)
         if found is None:
             raise NotFound("unknown_entity", {"entity": name})
+        refused = self._forbidden.get(name)
+        if refused is not None:
+            raise refused()
         return found
 
     def collation(self, entity: str) -> Collation:

@@ -140,7 +140,7 @@ async def _target(request: web.Request) -> tuple[Source, FileStore, str, str, st
     """Source, connector (its files role), entity, record id and field, with the field proven
     a file field; 422 for a source without files (the role or the capability)."""
     source = request.app[SOURCES].get(request.match_info["source"])
-    conn = source.connector(state(request).org)
+    conn = source.connector(state(request).org, state(request).consumer)
     if not conn.capabilities.files:
         raise Unsupported("files_unsupported", {"source": source.name})
     store = file_store(conn, source.name)
