@@ -93,6 +93,19 @@ sources:
       clientId: recordgate
       clientSecret: recordgate-secret
       scope: DataService.Data.Read DataService.Data.Write DataService.Schema.Read
+  all:                            # a view (spec §12): one entity over Sugar's and Slingr's
+    type: view
+    entities:
+      customers:
+        fields: {name: string, city: string, kind: string}   # Slingr's dates are epoch ms
+        from:
+          - source: sugarcrm
+            entity: Accounts
+            map: {name: name, city: billing_address_city, kind: industry}
+          - source: slingr
+            entity: companies
+            map: {name: name, kind: type}                      # city absent: null
+            where: [[{field: state, operator: "==", value: active}]]
 """
 
 # One entity per demo source for the printed curl examples (demo data, not type dispatch).
@@ -163,12 +176,20 @@ async def _start(app: web.Application, host: str, port: int,
 
 
 def _keep_emulated(data: Any, emulated: Mapping[str, str]) -> Any:
-    """Drop sources whose type has no running emulator (their ${DEMO_*_URL} would be unset)."""
+    """Drop sources whose type has no running emulator (their ${DEMO_*_URL} would be unset),
+    and views with a member among them."""
     if isinstance(data, dict) and isinstance(data.get("sources"), dict):
-        data["sources"] = {
+        kept = {
             name: source
             for name, source in data["sources"].items()
-            if not isinstance(source, dict) or source.get("type") in emulated
+            if not isinstance(source, dict) or source.get("type") in (*emulated, "view")
+        }
+        data["sources"] = {
+            name: source for name, source in kept.items()
+            if not isinstance(source, dict) or source.get("type") != "view"
+            or all(isinstance(m, dict) and m.get("source") in kept
+                   for e in (source.get("entities") or {}).values() if isinstance(e, dict)
+                   for m in e.get("from") or ())
         }
     return data
 
