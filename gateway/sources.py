@@ -19,6 +19,7 @@ from gateway.config.base import SourceBase
 from gateway.config.load import ConfigError, format_path
 from gateway.errors import (
     BackendFailure,
+    BackendUnavailable,
     Forbidden,
     GatewayError,
     MethodNotAllowed,
@@ -45,6 +46,8 @@ __all__ = ["HEALTH_FRESH_SECONDS", "Health", "Source", "SourceHealth", "Sources"
 
 Health = Literal["ok", "down", "unknown"]
 log = structlog.get_logger("gateway.sources")
+# Retry-After of a view whose member could not be described yet (it is being described).
+PENDING_RETRY = 5.0
 
 # An observation (a real call's outcome or a check) younger than this answers /v1/sources without
 # a new check; older ones are re-checked, once per credentials however many consumers ask.
@@ -258,6 +261,7 @@ class View(Source):
         self._described = described
         self._views: dict[tuple[tuple[str | None, ...], frozenset[tuple[str, str]]],
                           ViewConnector] = {}
+        self._describing: asyncio.Task[None] | None = None
         self._connectors = {}
         self._observed = {}
         self._observer = _Observe(self)
@@ -270,6 +274,9 @@ class View(Source):
             raise RuntimeError(f"view source {self.name!r} needs the consumer whose scopes apply")
         allowed = frozenset((m.source, m.entity) for e in self.view.entities.values()
                             for m in e.from_ if consumer.allows_entity(m.source, m.entity))
+        missing = [key for key in allowed if key not in self._described]
+        if missing:
+            raise self._pending(missing)
         creds = tuple(self._members[s]._credentials_org(org) for s in sorted(self._members))
         key = (creds, allowed)
         conn = self._views.get(key)
@@ -277,6 +284,36 @@ class View(Source):
             conn = self._views[key] = self._build(org, allowed)
         _SERVING.set((self, None))
         return conn
+
+    def _pending(self, missing: list[tuple[str, str]]) -> BackendUnavailable:
+        """503 while a member that could not be reached at startup is not described yet; the
+        first such call starts describing it in the background (one attempt at a time)."""
+        if self._describing is None or self._describing.done():
+            self._describing = asyncio.create_task(self._describe(missing))
+        source, entity = sorted(missing)[0]
+        return BackendUnavailable("view_member_unavailable", {
+            "view": self.name, "member": f"{source}/{entity}"}, retry_after=PENDING_RETRY)
+
+    async def _describe(self, missing: list[tuple[str, str]]) -> None:
+        found: dict[tuple[str, str], EntityInfo] = {}
+        for source, entity in missing:
+            try:
+                found[source, entity] = await self._members[source].connector(None).describe(
+                    entity)
+            except GatewayError as exc:
+                log.warning("view_member_undescribed", view=self.name, member=source,
+                            entity=entity, error=exc.error)
+                return
+        known: dict[str, dict[str, EntityInfo] | None] = {n: None for n in self._members}
+        for (source, entity), info in {**self._described, **found}.items():
+            known[source] = {**(known[source] or {}), entity: info}
+        bad = view_problems(self.name, self.view, known)
+        if bad:  # the config is wrong for this member: say so, keep answering 503
+            log.error("view_member_misfits", view=self.name,
+                      problems=[f"{format_path(loc)}: {why}" for loc, why in bad])
+            return
+        self._described.update(found)
+        self._views.clear()
 
     def _build(self, org: str | None, allowed: frozenset[tuple[str, str]]) -> ViewConnector:
         entities = {}
@@ -312,6 +349,8 @@ class View(Source):
         observed.note("ok")  # nothing of its own: each member source is checked as itself
 
     async def aclose(self) -> None:
+        if self._describing is not None:
+            self._describing.cancel()
         self._views.clear()  # the members' connectors belong to their own sources
 
 
@@ -330,10 +369,18 @@ async def _describe_members(
                 if (m.source, m.entity) in described or m.source not in sources:
                     continue
                 found = by_source[m.source]
-                assert found is not None
+                if found is None:
+                    continue  # its backend could not be reached: described on first use
                 try:
                     info = await sources[m.source].connector(None).describe(m.entity)
                 except NotFound:
+                    continue
+                except BackendFailure as exc:
+                    # Unreachable now: not the config's fault, and no reason to keep every
+                    # other source down. The view describes it on first use (503 meanwhile).
+                    log.warning("view_member_undescribed", view=name, member=m.source,
+                                entity=m.entity, error=exc.error)
+                    by_source[m.source] = None
                     continue
                 except GatewayError as exc:
                     where = format_path(("sources", name, "entities", ename, "from", i))

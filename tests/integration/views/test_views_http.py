@@ -9,6 +9,7 @@ the member's id). Scopes: a member the consumer may not read makes the view 403,
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -274,3 +275,40 @@ async def test_bad_view_config_names_the_key(make_gateway: Any, members: dict[st
     with pytest.raises(ConfigError) as caught:
         await _gateway(make_gateway, members, view)
     assert "sources.all.entities.customers.from[0].source" in str(caught.value)
+
+
+async def test_a_member_down_at_startup_is_a_503_on_the_view_until_it_answers(
+    make_gateway: Any, members: dict[str, Harness]
+) -> None:
+    """A member backend that cannot be reached when the gateway starts does not stop it: the
+    other sources answer, the view answers 503 with Retry-After, and once the member answers
+    it is described and the view answers as it would have."""
+    sugar = members["sugarcrm"].emulator
+    sugar.faults.maintenance(True)
+    gw = await _gateway(make_gateway, members)
+    direct = await gw.post("/v1/records/slingr/companies/query", params={"orgId": ORG},
+                           headers=_auth(), json={"pageSize": 1})
+    assert direct.status == 200
+    body = {"pageSize": 5, "orderBy": [{"field": "name"}]}
+    pending = await gw.post("/v1/records/all/customers/query", params={"orgId": ORG},
+                            headers=_auth(), json=body)
+    got = await pending.json()
+    assert pending.status == 503 and "Retry-After" in pending.headers, got
+    assert got["error"] == "backend_unavailable" and "sugarcrm/Accounts" in got["msg"]
+    sugar.faults.maintenance(False)
+    for _ in range(200):  # the member is described in the background: poll, bounded
+        resp = await gw.post("/v1/records/all/customers/query", params={"orgId": ORG},
+                             headers=_auth(), json=body)
+        if resp.status == 200:
+            break
+        await asyncio.sleep(0.05)
+    answer = await _json(resp)
+
+    async def total(source: str, entity: str) -> int:
+        got = await _json(await gw.post(f"/v1/records/{source}/{entity}/query",
+                                        params={"orgId": ORG}, headers=_auth(),
+                                        json={"pageSize": 1}))
+        return int(got["pagination"]["totalSize"])
+
+    both = await total("sugarcrm", "Accounts") + await total("slingr", "companies")
+    assert answer["pagination"]["totalSize"] == both and len(answer["data"]) == 5
