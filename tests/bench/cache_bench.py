@@ -44,7 +44,7 @@ import yaml
 from aiohttp import web
 
 from tests.bench import legs
-from tests.bench.legs import ROOT, _ready, _seed, _sugar_token, free_port
+from tests.bench.legs import ROOT, _ready, _seed, _sugar_token, free_port, stop_with
 from tests.bench.measure import BenchError, Call, cpu_seconds, one, percentile, throughput
 from tests.bench.run_bench import PROFILE_RATE, _samples, summarize_stacks
 from tests.bench.serve import API_KEY, ORG, _serve_all, gateway_config
@@ -100,19 +100,7 @@ def _spawn(stack: AsyncExitStack, name: str, argv: list[str]) -> subprocess.Pope
     log = stack.enter_context((ROOT / ".bench" / f"{name}.log").open("wb"))
     err = stack.enter_context((ROOT / ".bench" / f"{name}.stderr").open("wb"))
     proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, stdout=log, stderr=err)
-
-    async def stop() -> None:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            for _ in range(100):
-                if proc.poll() is not None:
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                proc.kill()
-        proc.wait()
-
-    stack.push_async_callback(stop)
+    stop_with(stack, proc)
     return proc
 
 

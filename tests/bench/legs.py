@@ -83,10 +83,17 @@ def _spawn(
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err)
     if cpu is not None:
         os.sched_setaffinity(proc.pid, {cpu})
+    stop_with(stack, proc)
+    return proc
+
+
+def stop_with(stack: AsyncExitStack, proc: subprocess.Popen[bytes]) -> None:
+    """Stop ``proc`` when ``stack`` closes: SIGINT (aiohttp shuts down cleanly, the gateway
+    logs out), killed if still running after 5 s."""
 
     async def stop() -> None:
         if proc.poll() is None:
-            proc.send_signal(2)  # SIGINT: aiohttp shuts down cleanly (the gateway logs out)
+            proc.send_signal(2)
             for _ in range(100):
                 if proc.poll() is not None:
                     break
@@ -96,7 +103,6 @@ def _spawn(
         proc.wait()
 
     stack.push_async_callback(stop)
-    return proc
 
 
 async def _ready(
