@@ -37,7 +37,7 @@ from gateway.query.ties import Fallback, run_ties
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
-__all__ = ["QueryResult", "project", "run_query"]
+__all__ = ["QueryResult", "project", "run_all", "run_query"]
 
 T = TypeVar("T")
 
@@ -77,7 +77,7 @@ def _first_failure() -> Iterator[None]:
         raise first from None
 
 
-async def _all(coros: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
+async def run_all(coros: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
     """Run together; on the first failure cancel the rest and raise that failure."""
     with _first_failure():
         async with asyncio.TaskGroup() as group:
@@ -127,7 +127,7 @@ class _Walker:
 
     async def together(self, coros: Iterable[Coroutine[Any, Any, Any]]) -> list[Any]:
         """Run together; on the first failure cancel the rest and raise that failure."""
-        return await _all(coros)
+        return await run_all(coros)
 
     def variant(self, pushed: PushedQuery) -> _Walker:
         """A walker of another pushed query, sharing this one's call count and bound."""
@@ -206,13 +206,13 @@ class _Walker:
         """``runs`` split into max_page-sized ranges run concurrently, joined in order, for an
         order with ties (no first-record checks: see ``runs``)."""
         bounds = [(s, min(s + self.max_page, stop)) for s in range(start, stop, self.max_page)]
-        parts = await _all(self.runs(s, e, unique=False) for s, e in bounds)
+        parts = await run_all(self.runs(s, e, unique=False) for s, e in bounds)
         return [run for part in parts for run in part]
 
     async def chunks(self, start: int, stop: int) -> list[Record]:
         """``fetch`` split into max_page-sized ranges run concurrently, joined in order."""
         bounds = [(s, min(s + self.max_page, stop)) for s in range(start, stop, self.max_page)]
-        parts = await _all(self.fetch(s, e) for s, e in bounds)
+        parts = await run_all(self.fetch(s, e) for s, e in bounds)
         firsts = [_id(p[0], self) for p in parts if p]
         if len(set(firsts)) != len(firsts):
             raise self.stuck(Message("paging_same_start"))

@@ -25,8 +25,7 @@ equal under its own collation.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -44,7 +43,7 @@ from gateway.connector import (
 )
 from gateway.errors import GatewayError, NotFound, Unsupported
 from gateway.query.evaluate import matches, sort_key
-from gateway.query.execute import project, run_query
+from gateway.query.execute import project, run_all, run_query
 from gateway.query.model import OPERATORS, Condition, Filter, Query
 from gateway.query.parse import parse_body
 from gateway.query.plan import decisive, full_order
@@ -86,19 +85,6 @@ class _Entity:
     info: EntityInfo
     collation: Collation
     members: dict[str, ViewMember]
-
-
-async def _together(coros: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
-    """Run together; on the first failure cancel the rest and raise that failure itself."""
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(c) for c in coros]
-    except BaseExceptionGroup as eg:
-        first: BaseException = eg
-        while isinstance(first, BaseExceptionGroup):
-            first = first.exceptions[0]
-        raise first from None
-    return [t.result() for t in tasks]
 
 
 class ViewConnector:
@@ -188,7 +174,7 @@ class ViewConnector:
         """(how many records match, candidates holding the first ``n`` of them in view
         order)."""
         full = decisive(full_order(tuple(order)))
-        parts = await _together(self._member(view, m, filter, full, n)
+        parts = await run_all(self._member(view, m, filter, full, n)
                                 for m in view.members.values())
         return sum(t for t, _ in parts), [r for _, rs in parts for r in rs]
 
