@@ -312,3 +312,23 @@ async def test_a_member_down_at_startup_is_a_503_on_the_view_until_it_answers(
 
     both = await total("sugarcrm", "Accounts") + await total("slingr", "companies")
     assert answer["pagination"]["totalSize"] == both and len(answer["data"]) == 5
+
+
+@pytest.mark.parametrize("member_id", ["sugarcrm:..", "sugarcrm:%2e%2e", "sugarcrm:filter",
+                                       "sugarcrm:a%2Fb", "slingr:auditLogs", "slingr:.."])
+async def test_a_view_id_reaches_only_the_member_record_it_names(
+    make_gateway: Any, members: dict[str, Harness], member_id: str
+) -> None:
+    """The member part of a view id meets the member's own id shape before any call: a dot
+    step, a word the backend routes beside ids or an encoded slash is a 400 on ``id`` and no
+    record URL of the member is called."""
+    gw = await _gateway(make_gateway, members)
+    source = member_id.split(":", 1)[0]
+    log = members[source].emulator.log
+    before = len(log)
+    resp = await gw.get(f"/v1/records/all/customers/{member_id}", params={"orgId": ORG},
+                        headers=_auth())
+    body = await resp.json()
+    assert resp.status == 400 and body["details"][0]["path"] == "id", body
+    assert not [c for c in log[before:] if "oauth2" not in c.path and "login" not in c.path
+                and "metadata" not in c.path], [c.path for c in log[before:]]
